@@ -1,0 +1,101 @@
+/*
+ * The wire between tsrun (Node) and tsrun-exec (this C executor).
+ *
+ * TypeScript decides, C executes: @tsrun/libcontainer compiles the OCI spec into a *plan*, a flat list of
+ * operations; the executor runs them in order and holds no policy of its own. The TypeScript twin of this file is
+ * packages/libcontainer/src/plan-codec.ts; change both together.
+ *
+ * Channel: the executor finds its channels in inherited fds named by environment variables:
+ *   _TSRUN_INITPIPE  SOCK_STREAM unix socket to tsrun (frames below, both ways)            required
+ *   _TSRUN_CONSOLE   unix socket on which OP_CONSOLE sends the pty master (SCM_RIGHTS)      optional
+ *   _TSRUN_FIFOFD    O_PATH fd of <state>/exec.fifo, reopened O_WRONLY by OP_FIFO_WAIT       optional
+ *   _TSRUN_LOGLEVEL  "debug" makes the executor log each op to stderr-equivalent frames     optional
+ * Everything else from fd 3 up is marked close-on-exec as the executor starts.
+ *
+ * Frames, both directions: u32 type, u32 length (little-endian), then `length` bytes of payload.
+ *   tsrun -> exec   FRAME_PLAN    payload = ops (below); sent once, first
+ *                   FRAME_OK      answers FRAME_SYNC; a non-empty payload becomes the stdin of later OP_HOOKs
+ *                                 (the container state JSON, which needs the init's pid)
+ *                   FRAME_ABORT   text; answers FRAME_SYNC: the executor exits 1 without sending more
+ *   exec -> tsrun   FRAME_PID     u32 pid of the container init (host pid namespace), sent by stage 0
+ *                   FRAME_SYNC    text label from OP_SYNC; the executor blocks until FRAME_OK or FRAME_ABORT
+ *                   FRAME_ERROR   text "<what failed>: <strerror>" e.g. "mount proc on /proc: Operation not
+ *                                 permitted"; the sender exits 1 right after
+ *                   FRAME_LOG     text; a debug line
+ * The channel reaching EOF on tsrun's side means the init exec'd (the fd is close-on-exec) or died.
+ *
+ * An op: u16 opcode, u16 argc, then argc args, each u32 length + bytes. Integer args are 8-byte little-endian
+ * (signed or unsigned as the op says); strings are raw bytes with no NUL (the executor adds one).
+ *
+ * Stages. The process tsrun spawns is stage 0. It runs the STAGE0 ops, up to OP_CLONE, in its own namespaces.
+ * OP_CLONE clones the init (flags | CLONE_PARENT, so init is a sibling of stage 0 and a child of tsrun); stage 0
+ * then runs the ops between OP_CLONE and OP_INIT_BEGIN against the child (id maps, written from outside), sends
+ * FRAME_PID, releases the child, and exits 0. The init runs the ops after OP_INIT_BEGIN. Ops before OP_CLONE that
+ * would need the child (OP_UIDMAP, ...) are an error. Without OP_CLONE (exec into a running container, later),
+ * stage 0 runs every op itself.
+ */
+#ifndef TSRUN_PROTOCOL_H
+#define TSRUN_PROTOCOL_H
+
+enum frame_type {
+  FRAME_PLAN = 1,
+  FRAME_OK = 2,
+  FRAME_ABORT = 3,
+  FRAME_PID = 10,
+  FRAME_SYNC = 11,
+  FRAME_ERROR = 12,
+  FRAME_LOG = 13,
+};
+
+enum op_code {
+  /* --- stage 0, before the clone --- */
+  OP_SETNS = 1,          /* path, i64 nstype: setns(open(path), nstype) */
+  OP_OOM_SCORE_ADJ = 2,  /* string: written to /proc/self/oom_score_adj (inherited by the init) */
+  OP_CLONE = 3,          /* i64 clone flags (CLONE_NEW*); CLONE_PARENT and SIGCHLD are added */
+  /* --- stage 0, against the cloned child --- */
+  OP_SETGROUPS = 4,      /* string "deny" or "allow": /proc/<pid>/setgroups */
+  OP_UIDMAP = 5,         /* string: /proc/<pid>/uid_map contents */
+  OP_GIDMAP = 6,         /* string: /proc/<pid>/gid_map contents */
+  OP_INIT_BEGIN = 7,     /* marks where the init's own ops start */
+
+  /* --- init --- */
+  OP_SYNC = 20,          /* string label: send FRAME_SYNC, wait for FRAME_OK (FRAME_ABORT: exit 1) */
+  OP_PDEATHSIG = 21,     /* i64 signal (0 clears): prctl(PR_SET_PDEATHSIG) */
+  OP_SETSID = 22,        /* no args */
+  OP_SETID_ROOT = 23,    /* no args: setresgid/setresuid(0) and setgroups(0) inside a fresh user namespace */
+  OP_MOUNT = 24,         /* source, target, fstype, i64 flags, data: mount(2); empty strings become NULL */
+  OP_MKDIR_ALL = 25,     /* path, i64 mode: mkdir -p, existing dirs are fine */
+  OP_MKNOD = 26,         /* path, i64 mode (S_IFCHR|perm ...), i64 dev (makedev), i64 uid, i64 gid */
+  OP_SYMLINK = 27,       /* target, linkpath: EEXIST is fine */
+  OP_TOUCH = 28,         /* path, i64 mode: create a regular file if absent (a bind-mount target) */
+  OP_CHDIR = 29,         /* path */
+  OP_PIVOT_ROOT = 30,    /* path of the new root: pivot_root(".", ".") dance, old root detached */
+  OP_MOVE_ROOT = 31,     /* path of the new root: --no-pivot: mount --move to / then chroot(".") */
+  OP_WRITE_FILE = 32,    /* path, contents: open O_WRONLY|O_TRUNC (sysctls under /proc/sys) */
+  OP_SETHOSTNAME = 33,   /* name */
+  OP_SETDOMAINNAME = 34, /* name */
+  OP_MASK_PATH = 35,     /* path: bind /dev/null over a file, read-only tmpfs over a dir; absent is fine */
+  OP_READONLY_PATH = 36, /* path: bind it on itself and remount read-only; absent is fine */
+  OP_LOOPBACK_UP = 37,   /* no args: bring "lo" up in the current network namespace */
+  OP_CONSOLE = 38,       /* ptmx path, i64 rows, i64 cols, i64 bind_console: open a pty from the container's
+                            devpts, size it, bind the slave on /dev/console if asked, send the master to
+                            _TSRUN_CONSOLE (one message, one fd, the slave's name as payload), close that socket,
+                            make the slave the controlling terminal and fds 0, 1, 2 */
+  OP_RLIMIT = 39,        /* i64 resource, i64 soft, i64 hard (-1 = RLIM_INFINITY) */
+  OP_UMASK = 40,         /* i64 mask */
+  OP_NO_NEW_PRIVS = 41,  /* no args */
+  OP_CAP_BOUNDING = 42,  /* i64 mask of caps to KEEP in the bounding set; others are dropped */
+  OP_SETUSER = 43,       /* i64 uid, i64 gid, i64 n, then n × i64 additional gids; keeps caps across it */
+  OP_CAPS = 44,          /* i64 effective, i64 permitted, i64 inheritable, i64 ambient (masks) */
+  OP_FIFO_WAIT = 45,     /* no args: open /proc/self/fd/$_TSRUN_FIFOFD O_WRONLY (blocks until start), write "0" */
+  OP_CLOSE_FROM = 46,    /* i64 first: mark fds >= first close-on-exec (close_range) */
+  OP_EXEC = 47,          /* path, i64 argc, argv..., i64 envc, env...: execve; a path without '/' is looked up in
+                            the PATH of env, as execvpe does; ENOENT reads "exec: <path>: no such file or
+                            directory", EACCES "... permission denied" */
+  OP_STDIO_BLOCKING = 48, /* no args: clear O_NONBLOCK on 0, 1, 2 (a relay may have set it on our pipes) */
+  OP_HOOK = 49,          /* label, path, i64 timeout_s (0 = none), i64 argc, argv..., i64 envc, env...: fork, exec with
+                            the current hook stdin (see FRAME_OK) on its stdin, wait; a non-zero exit, a signal or
+                            the timeout (SIGKILL) is an error "<label> hook <path>: ..." */
+};
+
+#endif

@@ -1,0 +1,2 @@
+#include "protocol.h"
+int main(void) { return 0; }
