@@ -17,10 +17,13 @@
  *                   FRAME_OK      answers FRAME_SYNC; a non-empty payload becomes the stdin of later OP_HOOKs
  *                                 (the container state JSON, which needs the init's pid)
  *                   FRAME_ABORT   text; answers FRAME_SYNC: the executor exits 1 without sending more
- *   exec -> tsrun   FRAME_PID     u32 pid of the container init (host pid namespace), sent by stage 0
+ *   exec -> tsrun   FRAME_PID     u32 pid of the container init (host pid namespace), sent by stage 0 right
+ *                                 after the clone, before the ops against the child, so tsrun can reap the init
+ *                                 (its child, by CLONE_PARENT) even when a map write fails
  *                   FRAME_SYNC    text label from OP_SYNC; the executor blocks until FRAME_OK or FRAME_ABORT
  *                   FRAME_ERROR   text "<what failed>: <strerror>" e.g. "mount proc on /proc: Operation not
- *                                 permitted"; the sender exits 1 right after
+ *                                 permitted"; the sender exits 1 right after (OP_EXEC: 127 or 126, see there);
+ *                                 stage 0 failing after the clone SIGKILLs the not yet released init first
  *                   FRAME_LOG     text; a debug line
  * The channel reaching EOF on tsrun's side means the init exec'd (the fd is close-on-exec) or died.
  *
@@ -29,8 +32,8 @@
  *
  * Stages. The process tsrun spawns is stage 0. It runs the STAGE0 ops, up to OP_CLONE, in its own namespaces.
  * OP_CLONE clones the init (flags | CLONE_PARENT, so init is a sibling of stage 0 and a child of tsrun); stage 0
- * then runs the ops between OP_CLONE and OP_INIT_BEGIN against the child (id maps, written from outside), sends
- * FRAME_PID, releases the child, and exits 0. The init runs the ops after OP_INIT_BEGIN. Ops before OP_CLONE that
+ * sends FRAME_PID, runs the ops between OP_CLONE and OP_INIT_BEGIN against the child (id maps, written from
+ * outside), releases the child (a pipe), and exits 0. The init runs the ops after OP_INIT_BEGIN. Ops before OP_CLONE that
  * would need the child (OP_UIDMAP, ...) are an error. Without OP_CLONE (exec into a running container, later),
  * stage 0 runs every op itself.
  */
@@ -62,7 +65,8 @@ enum op_code {
   OP_SYNC = 20,          /* string label: send FRAME_SYNC, wait for FRAME_OK (FRAME_ABORT: exit 1) */
   OP_PDEATHSIG = 21,     /* i64 signal (0 clears): prctl(PR_SET_PDEATHSIG) */
   OP_SETSID = 22,        /* no args */
-  OP_SETID_ROOT = 23,    /* no args: setresgid/setresuid(0) and setgroups(0) inside a fresh user namespace */
+  OP_SETID_ROOT = 23,    /* no args: setresgid/setresuid(0) and setgroups(0) inside a fresh user namespace
+                            (setgroups skipped when /proc/self/setgroups is "deny", as runc) */
   OP_MOUNT = 24,         /* source, target, fstype, i64 flags, data: mount(2); empty strings become NULL */
   OP_MKDIR_ALL = 25,     /* path, i64 mode: mkdir -p, existing dirs are fine */
   OP_MKNOD = 26,         /* path, i64 mode (S_IFCHR|perm ...), i64 dev (makedev), i64 uid, i64 gid */
@@ -85,13 +89,14 @@ enum op_code {
   OP_UMASK = 40,         /* i64 mask */
   OP_NO_NEW_PRIVS = 41,  /* no args */
   OP_CAP_BOUNDING = 42,  /* i64 mask of caps to KEEP in the bounding set; others are dropped */
-  OP_SETUSER = 43,       /* i64 uid, i64 gid, i64 n, then n × i64 additional gids; keeps caps across it */
+  OP_SETUSER = 43,       /* i64 uid, i64 gid, i64 n, then n × i64 additional gids; keeps caps across it;
+                            with n = 0 and setgroups "deny" the groups are left alone, as runc */
   OP_CAPS = 44,          /* i64 effective, i64 permitted, i64 inheritable, i64 ambient (masks) */
   OP_FIFO_WAIT = 45,     /* no args: open /proc/self/fd/$_TSRUN_FIFOFD O_WRONLY (blocks until start), write "0" */
   OP_CLOSE_FROM = 46,    /* i64 first: mark fds >= first close-on-exec (close_range) */
   OP_EXEC = 47,          /* path, i64 argc, argv..., i64 envc, env...: execve; a path without '/' is looked up in
                             the PATH of env, as execvpe does; ENOENT reads "exec: <path>: no such file or
-                            directory", EACCES "... permission denied" */
+                            directory" and exit 127, EACCES "... permission denied" and exit 126 */
   OP_STDIO_BLOCKING = 48, /* no args: clear O_NONBLOCK on 0, 1, 2 (a relay may have set it on our pipes) */
   OP_HOOK = 49,          /* label, path, i64 timeout_s (0 = none), i64 argc, argv..., i64 envc, env...: fork, exec with
                             the current hook stdin (see FRAME_OK) on its stdin, wait; a non-zero exit, a signal or
