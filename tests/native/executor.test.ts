@@ -1,0 +1,301 @@
+// tsrun-exec against real namespaces, mounts and ptys: hand-built plans, the protocol spoken as the lifecycle will.
+import { execFileSync } from "node:child_process";
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { op, type Plan } from "../../packages/libcontainer/src/plan.js";
+import { runPlan } from "./harness.js";
+import { close, O_CLOEXEC, O_PATH, open, readAll, recvFd, socketpair } from "./libc.js";
+
+const CLONE_NEWNS = 0x20000;
+const CLONE_NEWUTS = 0x04000000;
+const CLONE_NEWIPC = 0x08000000;
+const CLONE_NEWUSER = 0x10000000;
+const CLONE_NEWPID = 0x20000000;
+const CLONE_NEWNET = 0x40000000;
+const MS_NOSUID = 2;
+const MS_NODEV = 4;
+const MS_NOEXEC = 8;
+const MS_BIND = 4096;
+const MS_REC = 16384;
+const MS_PRIVATE = 1 << 18;
+const S_IFCHR = 0o020000;
+const makedev = (major: number, minor: number) => (major << 8) | minor;
+const CAP_CHOWN = 0;
+const CAP_KILL = 5;
+const CAP_NET_BIND_SERVICE = 10;
+
+const ENV = ["PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "HOME=/root"];
+
+let top: string;
+let rootfs: string;
+
+beforeAll(() => {
+  execFileSync("make", ["-s", "-C", new URL("../../native", import.meta.url).pathname]);
+  top = mkdtempSync(join(tmpdir(), "tsrun-exec-"));
+  // World-traversable, so a user-namespaced root (host uid 100000) can reach the rootfs too.
+  chmodSync(top, 0o755);
+  rootfs = join(top, "rootfs");
+  execFileSync("bash", [new URL("../../tools/rootfs/make-rootfs.sh", import.meta.url).pathname, rootfs]);
+});
+
+afterAll(() => {
+  // Every mount was made in a container's own mount namespace and died with it; nothing is mounted on the host.
+  if (top) rmSync(top, { recursive: true, force: true });
+});
+
+/** The rootfs part of a plan: private propagation, the rootfs bound on itself, proc, a tmpfs /dev, pivot. */
+function rootfsOps(opts: { devices: boolean; devpts?: boolean }): Plan {
+  const plan: Plan = [
+    op.mount("", "/", "", MS_REC | MS_PRIVATE, ""),
+    op.mount(rootfs, rootfs, "", MS_BIND | MS_REC, ""),
+    op.mount("proc", `${rootfs}/proc`, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, ""),
+  ];
+  if (opts.devices) {
+    plan.push(
+      op.mount("tmpfs", `${rootfs}/dev`, "tmpfs", MS_NOSUID, "mode=755,size=65536k"),
+      op.mknod(`${rootfs}/dev/null`, S_IFCHR | 0o666, makedev(1, 3), 0, 0),
+      op.mknod(`${rootfs}/dev/zero`, S_IFCHR | 0o666, makedev(1, 5), 0, 0),
+      op.symlink("/proc/self/fd", `${rootfs}/dev/fd`),
+    );
+  }
+  if (opts.devpts) {
+    plan.push(
+      op.mkdirAll(`${rootfs}/dev/pts`, 0o755),
+      op.mount(
+        "devpts",
+        `${rootfs}/dev/pts`,
+        "devpts",
+        MS_NOSUID | MS_NOEXEC,
+        "newinstance,ptmxmode=0666,mode=620",
+      ),
+    );
+  }
+  plan.push(op.pivotRoot(rootfs));
+  return plan;
+}
+
+const NAMESPACES = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET;
+
+function statusField(pid: number, field: string): string | undefined {
+  const line = readFileSync(`/proc/${pid}/status`, "utf8")
+    .split("\n")
+    .find((l) => l.startsWith(`${field}:`));
+  return line?.split(":")[1].trim();
+}
+
+describe("tsrun-exec", () => {
+  it("starts a container as pid 1 of new namespaces with its hostname, devices and capabilities", async () => {
+    // An fd we pass beyond 0-3 must not reach the container (the executor marks everything from 3 close-on-exec).
+    const leak = openSync("/dev/null", "r");
+    const caps = (1n << BigInt(CAP_CHOWN)) | (1n << BigInt(CAP_KILL)) | (1n << BigInt(CAP_NET_BIND_SERVICE));
+    const plan: Plan = [
+      op.clone(NAMESPACES),
+      op.initBegin(),
+      op.sync("ready"),
+      op.setsid(),
+      ...rootfsOps({ devices: true }),
+      op.sethostname("tsrun-box"),
+      op.loopbackUp(),
+      op.capBounding(caps),
+      op.caps(caps, caps, caps, 0n),
+      op.chdir("/"),
+      op.exec(
+        "/bin/sh",
+        [
+          "sh",
+          "-c",
+          "echo $$; hostname; grep CapEff /proc/self/status; ls /proc/self/fd | tr '\\n' ' '; echo; ls -l /dev/null; ip link show lo | head -1",
+        ],
+        ENV,
+      ),
+    ];
+    let ppid: string | undefined;
+    const r = await runPlan(plan, {
+      extraFds: [leak],
+      onSync: (_label, pid) => {
+        // The init is waiting for our answer, so its /proc entry is there to read.
+        ppid = statusField(pid!, "PPid");
+        return Buffer.alloc(0);
+      },
+    });
+    closeSync(leak);
+    expect(r.errors).toEqual([]);
+    expect(r.stage0).toBe(0);
+    expect(r.syncs).toEqual(["ready"]);
+    expect(ppid).toBe(String(process.pid));
+    expect(r.init).toEqual({ code: 0, signal: null });
+    const lines = r.stdout.split("\n");
+    expect(lines[0]).toBe("1");
+    expect(lines[1]).toBe("tsrun-box");
+    expect(lines[2]).toMatch(/^CapEff:\s+0000000000000421$/);
+    expect(lines[3].trim()).toBe("0 1 2 3");
+    expect(lines[4]).toMatch(/^crw-rw-rw-\s+1 root\s+root\s+1,\s+3 .* \/dev\/null$/);
+    expect(lines[5]).toMatch(/<LOOPBACK,UP/);
+  });
+
+  it("reports a failed mount with the op, the object and the errno text, and the init exits 1", async () => {
+    const plan: Plan = [
+      op.clone(CLONE_NEWNS | CLONE_NEWPID),
+      op.initBegin(),
+      op.mount("", "/", "", MS_REC | MS_PRIVATE, ""),
+      op.mount("proc", `${rootfs}/no/such/dir`, "proc", 0, ""),
+      op.exec("/bin/true", ["true"], ENV),
+    ];
+    const r = await runPlan(plan);
+    expect(r.stage0).toBe(0);
+    expect(r.errors).toEqual([`mount proc on ${rootfs}/no/such/dir: No such file or directory`]);
+    expect(r.init).toEqual({ code: 1, signal: null });
+  });
+
+  it("reports a failed pivot_root with the path", async () => {
+    // On a mount of its own but not its root: pivot_root refuses with EINVAL.
+    const plan: Plan = [
+      op.clone(CLONE_NEWNS),
+      op.initBegin(),
+      op.mount("", "/", "", MS_REC | MS_PRIVATE, ""),
+      op.mount(rootfs, rootfs, "", MS_BIND | MS_REC, ""),
+      op.pivotRoot(`${rootfs}/etc`),
+    ];
+    const r = await runPlan(plan);
+    expect(r.errors).toEqual([`pivot_root ${rootfs}/etc: Invalid argument`]);
+    expect(r.init?.code).toBe(1);
+  });
+
+  it("reports a missing binary as 'no such file or directory' with status 127, by path and by PATH lookup", async () => {
+    for (const path of ["/bin/nope", "nope"]) {
+      const plan: Plan = [
+        op.clone(CLONE_NEWNS | CLONE_NEWPID),
+        op.initBegin(),
+        ...rootfsOps({ devices: false }),
+        op.exec(path, [path], ENV),
+      ];
+      const r = await runPlan(plan);
+      expect(r.errors).toEqual([`exec: ${path}: no such file or directory`]);
+      expect(r.init).toEqual({ code: 127, signal: null });
+    }
+  });
+
+  it("reports a file without execute permission as 'permission denied' with status 126", async () => {
+    const plan: Plan = [
+      op.clone(CLONE_NEWNS | CLONE_NEWPID),
+      op.initBegin(),
+      ...rootfsOps({ devices: false }),
+      op.exec("/etc/passwd", ["passwd"], ENV),
+    ];
+    const r = await runPlan(plan);
+    expect(r.errors).toEqual(["exec: /etc/passwd: permission denied"]);
+    expect(r.init?.code).toBe(126);
+  });
+
+  it("maps root of a user namespace to 100000 with maps written by stage 0", async () => {
+    const plan: Plan = [
+      op.clone(CLONE_NEWUSER | NAMESPACES),
+      op.setgroups("deny"),
+      op.uidmap("0 100000 65536\n"),
+      op.gidmap("0 100000 65536\n"),
+      op.initBegin(),
+      op.setidRoot(),
+      op.sync("root"),
+      ...rootfsOps({ devices: false }),
+      op.sethostname("userns"),
+      op.exec("/bin/sh", ["sh", "-c", "id -u; id -g; cat /proc/self/uid_map; hostname"], ENV),
+    ];
+    let hostUid: string | undefined;
+    const r = await runPlan(plan, {
+      onSync: (_label, pid) => {
+        hostUid = statusField(pid!, "Uid");
+        return Buffer.alloc(0);
+      },
+    });
+    expect(r.errors).toEqual([]);
+    expect(r.init).toEqual({ code: 0, signal: null });
+    const lines = r.stdout.trim().split("\n");
+    expect(lines[0]).toBe("0");
+    expect(lines[1]).toBe("0");
+    expect(lines[2].trim().split(/\s+/)).toEqual(["0", "100000", "65536"]);
+    expect(lines[3]).toBe("userns");
+    // Root inside is 100000 outside, for real, uid by uid.
+    expect(hostUid?.split(/\s+/)).toEqual(["100000", "100000", "100000", "100000"]);
+  });
+
+  it("reports a bad uid map from stage 0, and the init it cloned does not linger", async () => {
+    const plan: Plan = [
+      op.clone(CLONE_NEWUSER | CLONE_NEWNS),
+      op.uidmap("0 100000 65536\n0 100000 65536\n"), // overlapping ranges: EINVAL
+      op.initBegin(),
+      op.exec("/bin/true", ["true"], ENV),
+    ];
+    const r = await runPlan(plan);
+    expect(r.errors).toEqual([`uid_map: write /proc/${r.pid}/uid_map: Invalid argument`]);
+    expect(r.stage0).toBe(1);
+    // FRAME_PID came first, so we could reap the init stage 0 killed.
+    expect(r.init).toEqual({ code: null, signal: 9 });
+  });
+
+  it("sends the pty master over _TSRUN_CONSOLE and makes the slave the container's terminal", async () => {
+    const [mine, theirs] = socketpair();
+    const plan: Plan = [
+      op.clone(NAMESPACES),
+      op.initBegin(),
+      op.setsid(),
+      ...rootfsOps({ devices: true, devpts: true }),
+      op.console("/dev/pts/ptmx", 30, 100, true),
+      op.exec("/bin/sh", ["sh", "-c", "tty; stty size; ls -l /dev/console | grep -c '136,'; echo done"], ENV),
+    ];
+    let master = -1;
+    let name = "";
+    const r = await runPlan(plan, {
+      extraFds: [theirs],
+      env: { _TSRUN_CONSOLE: "4" },
+      onSpawn: () => close(theirs),
+    });
+    // The executor sent the master before exec; the message waits in our socket.
+    const msg = recvFd(mine);
+    close(mine);
+    expect(msg.fds).toHaveLength(1);
+    master = msg.fds[0];
+    name = msg.payload;
+    const output = readAll(master);
+    close(master);
+    expect(r.errors).toEqual([]);
+    expect(r.init).toEqual({ code: 0, signal: null });
+    expect(name).toBe("/dev/pts/0");
+    expect(r.stdout).toBe(""); // everything went to the terminal
+    expect(output.split("\r\n").slice(0, 4)).toEqual(["/dev/pts/0", "30 100", "1", "done"]);
+  });
+
+  it("blocks in OP_FIFO_WAIT until the fifo is opened for reading", async () => {
+    const fifo = join(top, "exec.fifo");
+    execFileSync("mkfifo", ["-m", "0622", fifo]);
+    const pathFd = open(fifo, O_PATH | O_CLOEXEC);
+    const plan: Plan = [op.fifoWait(), op.exec("/bin/busybox", ["echo", "started"], ENV)];
+    let exited = false;
+    const run = runPlan(plan, { extraFds: [pathFd], env: { _TSRUN_FIFOFD: "4" } }).then((r) => {
+      exited = true;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(exited).toBe(false);
+    const rd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const r = await run;
+    const buf = Buffer.alloc(4);
+    const n = readSync(rd, buf);
+    closeSync(rd);
+    close(pathFd);
+    expect(buf.subarray(0, n).toString()).toBe("0");
+    expect(r.errors).toEqual([]);
+    expect(r.stage0).toBe(0);
+    expect(r.stdout).toBe("started\n");
+  });
+});
