@@ -1,1 +1,6 @@
-export {};
+export { Console, type ConsoleOptions, consoleFromFd, current } from "./console.js";
+export { ConsoleError, NotAConsoleError } from "./errors.js";
+export { newPty, type Pty } from "./pty.js";
+export { createRelay, type Relay, type RelayOptions } from "./relay.js";
+export { type RestoreHandle, restoreOnExit } from "./restore.js";
+export { followWindowSize, type WindowSizeFollower, type WinSize } from "./winsize.js";
