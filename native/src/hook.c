@@ -53,9 +53,13 @@ void op_hook(const struct op *op) {
   if (pipe2(in, O_CLOEXEC) < 0) fail("%s hook %s: pipe", label, path);
   pid_t pid = fork();
   if (pid < 0) fail("%s hook %s: fork", label, path);
+  /* Both sides set the group, so kill(-pid) works whichever runs first. */
+  if (pid > 0) setpgid(pid, pid);
   if (pid == 0) {
-    /* The hook shares our stdout and stderr (tsrun's, or the container's console). */
+    /* The hook shares our stdout and stderr (tsrun's, or the container's console). Its own process group lets a
+     * timeout kill whatever it started too; otherwise a grandchild holding stdout would outlive the kill. */
     if (dup2(in[0], 0) < 0) _exit(127);
+    setpgid(0, 0);
     reset_signals();
     execve(path, argv, env);
     _exit(errno == ENOENT ? 127 : 126);
@@ -76,7 +80,7 @@ void op_hook(const struct op *op) {
     if (r < 0 && errno != EINTR) fail("%s hook %s: wait", label, path);
     if (r == pid) break;
     if (deadline && now_ms() >= deadline) {
-      kill(pid, SIGKILL);
+      kill(-pid, SIGKILL);
       waitpid(pid, &status, 0);
       if (wfd >= 0) close(wfd);
       fail_status(1, "%s hook %s: timed out after %llds", label, path, (long long)timeout_s);
@@ -93,7 +97,7 @@ void op_hook(const struct op *op) {
       struct pollfd p = {.fd = wfd, .events = POLLOUT};
       poll(&p, 1, 20);
     } else {
-      /* No pidfd polling here to stay simple: a hook's runtime dwarfs a 10 ms wake-up. */
+      /* Polling waitpid keeps this loop single and simple; a hook's runtime dwarfs a 10 ms wake-up. */
       struct timespec ts = {0, 10 * 1000 * 1000};
       nanosleep(&ts, NULL);
     }

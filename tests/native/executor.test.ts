@@ -4,11 +4,13 @@ import {
   chmodSync,
   closeSync,
   constants,
+  mkdirSync,
   mkdtempSync,
   openSync,
   readFileSync,
   readSync,
   rmSync,
+  writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,7 +30,9 @@ const MS_NODEV = 4;
 const MS_NOEXEC = 8;
 const MS_BIND = 4096;
 const MS_REC = 16384;
+const MS_RDONLY = 1;
 const MS_PRIVATE = 1 << 18;
+const MS_SHARED = 1 << 20;
 const S_IFCHR = 0o020000;
 const makedev = (major: number, minor: number) => (major << 8) | minor;
 const CAP_CHOWN = 0;
@@ -91,7 +95,7 @@ function statusField(pid: number, field: string): string | undefined {
   const line = readFileSync(`/proc/${pid}/status`, "utf8")
     .split("\n")
     .find((l) => l.startsWith(`${field}:`));
-  return line?.split(":")[1].trim();
+  return line?.split(":")[1]?.trim();
 }
 
 describe("tsrun-exec", () => {
@@ -139,7 +143,7 @@ describe("tsrun-exec", () => {
     expect(lines[0]).toBe("1");
     expect(lines[1]).toBe("tsrun-box");
     expect(lines[2]).toMatch(/^CapEff:\s+0000000000000421$/);
-    expect(lines[3].trim()).toBe("0 1 2 3");
+    expect(lines[3]?.trim()).toBe("0 1 2 3");
     expect(lines[4]).toMatch(/^crw-rw-rw-\s+1 root\s+root\s+1,\s+3 .* \/dev\/null$/);
     expect(lines[5]).toMatch(/<LOOPBACK,UP/);
   });
@@ -223,7 +227,7 @@ describe("tsrun-exec", () => {
     const lines = r.stdout.trim().split("\n");
     expect(lines[0]).toBe("0");
     expect(lines[1]).toBe("0");
-    expect(lines[2].trim().split(/\s+/)).toEqual(["0", "100000", "65536"]);
+    expect(lines[2]!.trim().split(/\s+/)).toEqual(["0", "100000", "65536"]);
     expect(lines[3]).toBe("userns");
     // Root inside is 100000 outside, for real, uid by uid.
     expect(hostUid?.split(/\s+/)).toEqual(["100000", "100000", "100000", "100000"]);
@@ -264,7 +268,7 @@ describe("tsrun-exec", () => {
     const msg = recvFd(mine);
     close(mine);
     expect(msg.fds).toHaveLength(1);
-    master = msg.fds[0];
+    master = msg.fds[0]!;
     name = msg.payload;
     const output = readAll(master);
     close(master);
@@ -297,5 +301,140 @@ describe("tsrun-exec", () => {
     expect(r.errors).toEqual([]);
     expect(r.stage0).toBe(0);
     expect(r.stdout).toBe("started\n");
+  });
+
+  it("binds read-only with a remount, applies propagation-only ops, masks and write-protects paths", async () => {
+    const data = join(top, "data");
+    mkdirSync(data, { recursive: true });
+    writeFileSync(join(data, "hello"), "from the host\n");
+    const plan: Plan = [
+      op.clone(NAMESPACES),
+      op.initBegin(),
+      op.mount("", "/", "", MS_REC | MS_PRIVATE, ""),
+      op.mount(rootfs, rootfs, "", MS_BIND | MS_REC, ""),
+      op.mkdirAll(`${rootfs}/mnt/data/deep`, 0o755),
+      op.mount(data, `${rootfs}/mnt/data/deep`, "", MS_BIND | MS_RDONLY | MS_NOSUID, ""),
+      op.mount("", `${rootfs}/mnt/data/deep`, "", MS_SHARED, ""),
+      op.mount("proc", `${rootfs}/proc`, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, ""),
+      op.mount("tmpfs", `${rootfs}/dev`, "tmpfs", MS_NOSUID, "mode=755"),
+      op.mknod(`${rootfs}/dev/null`, S_IFCHR | 0o666, makedev(1, 3), 0, 0),
+      op.pivotRoot(rootfs),
+      op.writeFile("/proc/sys/net/ipv4/ip_forward", "1"),
+      op.readonlyPath("/proc/sys"),
+      op.maskPath("/proc/version"),
+      op.maskPath("/proc/sys/fs"),
+      op.maskPath("/proc/no-such-path"),
+      op.exec(
+        "/bin/sh",
+        [
+          "sh",
+          "-c",
+          [
+            "cat /mnt/data/deep/hello",
+            "touch /mnt/data/deep/x 2>&1",
+            "grep ' /mnt/data/deep ' /proc/self/mountinfo",
+            "cat /proc/sys/net/ipv4/ip_forward",
+            "echo x 2>&1 > /proc/sys/kernel/hostname",
+            "wc -c < /proc/version",
+            "ls /proc/sys/fs | wc -l",
+          ].join("; "),
+        ],
+        ENV,
+      ),
+    ];
+    const r = await runPlan(plan);
+    expect(r.errors).toEqual([]);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines[0]).toBe("from the host");
+    expect(lines[1]).toMatch(/Read-only file system/);
+    expect(lines[2]).toMatch(/ \/mnt\/data\/deep ro,nosuid.* shared:\d+/);
+    expect(lines[3]).toBe("1");
+    expect(lines[4]).toMatch(/can't create \/proc\/sys\/kernel\/hostname: Read-only file system/);
+    expect(lines[5]?.trim()).toBe("0");
+    expect(lines[6]?.trim()).toBe("0");
+  });
+
+  it("switches to an unprivileged user keeping the planned capabilities, limits and umask", async () => {
+    const bind = 1n << BigInt(CAP_NET_BIND_SERVICE);
+    const plan: Plan = [
+      op.clone(CLONE_NEWNS | CLONE_NEWPID),
+      op.initBegin(),
+      ...rootfsOps({ devices: false }),
+      op.rlimit(7, 1024n, 2048n), // RLIMIT_NOFILE
+      op.umask(0o027),
+      op.noNewPrivs(),
+      op.capBounding(bind),
+      op.setuser(1000, 1000, [10, 1000]),
+      op.caps(bind, bind, bind, bind),
+      op.exec(
+        "sh",
+        ["sh", "-c", "id; grep -E 'Cap(Eff|Amb)|NoNewPrivs' /proc/self/status; ulimit -n; ulimit -Hn; umask"],
+        ENV,
+      ),
+    ];
+    const r = await runPlan(plan);
+    expect(r.errors).toEqual([]);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines[0]).toBe("uid=1000(user) gid=1000(user) groups=10,1000(user)");
+    expect(lines.slice(1, 4).map((l) => l.replace(/\s+/g, " "))).toEqual([
+      "CapEff: 0000000000000400",
+      "CapAmb: 0000000000000400",
+      "NoNewPrivs: 1",
+    ]);
+    expect(lines.slice(4)).toEqual(["1024", "2048", "0027"]);
+  });
+
+  it("runs hooks with the state from FRAME_OK on stdin and reports their failures", async () => {
+    const out = join(top, "hook-stdin");
+    const state = '{"ociVersion":"1.2.0","id":"x","pid":42}';
+    const hook = (label: string, script: string, timeout = 0) =>
+      op.hook(label, "/bin/sh", timeout, ["sh", "-c", script], ["PATH=/bin:/usr/bin"]);
+    // No clone: stage 0 runs every op itself (the shape exec will have).
+    const ok = await runPlan([op.sync("state"), hook("createContainer", `cat > ${out}`)], {
+      onSync: () => Buffer.from(state),
+    });
+    expect(ok.errors).toEqual([]);
+    expect(ok.stage0).toBe(0);
+    expect(readFileSync(out, "utf8")).toBe(state);
+
+    const status = await runPlan([hook("startContainer", "exit 3")]);
+    expect(status.errors).toEqual(["startContainer hook /bin/sh: exit status 3"]);
+    expect(status.stage0).toBe(1);
+    const signal = await runPlan([hook("startContainer", "kill -TERM $$")]);
+    expect(signal.errors).toEqual(["startContainer hook /bin/sh: killed by signal 15"]);
+    const slow = await runPlan([hook("createContainer", "sleep 5", 1)]);
+    expect(slow.errors).toEqual(["createContainer hook /bin/sh: timed out after 1s"]);
+  });
+
+  it("exits quietly when tsrun answers FRAME_SYNC with FRAME_ABORT", async () => {
+    const plan: Plan = [
+      op.clone(CLONE_NEWNS),
+      op.initBegin(),
+      op.sync("ready"),
+      op.exec("/bin/true", ["true"], ENV),
+    ];
+    const r = await runPlan(plan, { onSync: () => "abort" });
+    expect(r.syncs).toEqual(["ready"]);
+    expect(r.errors).toEqual([]);
+    expect(r.init).toEqual({ code: 1, signal: null });
+  });
+
+  it("refuses a plan whose stages make no sense before running any op", async () => {
+    const r = await runPlan([op.uidmap("0 0 1\n"), op.exec("/bin/true", ["true"], ENV)]);
+    expect(r.errors).toEqual(["plan: uid_map needs the cloned child (between clone and init_begin)"]);
+    expect(r.stage0).toBe(1);
+    expect(r.pid).toBeUndefined();
+  });
+
+  it("logs each op as FRAME_LOG with _TSRUN_LOGLEVEL=debug", async () => {
+    const r = await runPlan([op.clone(CLONE_NEWNS), op.initBegin(), op.exec("/bin/true", ["true"], ENV)], {
+      env: { _TSRUN_LOGLEVEL: "debug" },
+    });
+    expect(r.logs).toEqual(["op clone (0)", "op init_begin (1)", "op exec (2)"]);
+    expect(r.init?.code).toBe(0);
+  });
+
+  it("leaves no mount behind on the host", () => {
+    expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(top);
   });
 });

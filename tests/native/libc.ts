@@ -49,7 +49,7 @@ export function waitpid(pid: number): Promise<WaitStatus> {
     c.waitpid.async(pid, out, 0, (err: Error | null, ret: number) => {
       if (err) reject(err);
       else if (ret !== pid) reject(new Error(`waitpid ${pid}: returned ${ret}`));
-      else resolve(decode(out[0]));
+      else resolve(decode(out[0]!));
     });
   });
 }
@@ -57,7 +57,7 @@ export function waitpid(pid: number): Promise<WaitStatus> {
 export function socketpair(): [number, number] {
   const fds = [0, 0];
   check(c.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), "socketpair");
-  return [fds[0], fds[1]];
+  return [fds[0]!, fds[1]!];
 }
 
 export function open(path: string, flags: number): number {

@@ -61,9 +61,9 @@ describe("frames", () => {
       const reader = new FrameReader();
       const frames = [...reader.push(stream.subarray(0, cut)), ...reader.push(stream.subarray(cut))];
       expect(frames.map((f) => f.type)).toEqual([FrameType.Pid, FrameType.Sync, FrameType.Error]);
-      expect(frames[0].payload.readUInt32LE(0)).toBe(4242);
-      expect(frames[1].payload.toString()).toBe("createRuntime");
-      expect(frames[2].payload.toString()).toBe("mount proc on /proc: Operation not permitted");
+      expect(frames[0]!.payload.readUInt32LE(0)).toBe(4242);
+      expect(frames[1]!.payload.toString()).toBe("createRuntime");
+      expect(frames[2]!.payload.toString()).toBe("mount proc on /proc: Operation not permitted");
       expect(reader.pending).toBe(0);
     }
   });
