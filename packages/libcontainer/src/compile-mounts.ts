@@ -1,0 +1,100 @@
+// Spec mounts -> ops, in spec order, each on its host-side target (the rootfs path joined with the destination).
+// The plan runs before pivot_root, so every target is an absolute host path under the rootfs.
+
+import { isAbsolute, posix, resolve } from "node:path";
+import { type CgroupLayout, compileCgroupMount } from "./compile-cgroup.js";
+import { ConfigError } from "./errors.js";
+import type { PathKind } from "./host-facts.js";
+import { isBindMount, MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT, parseMountOptions } from "./mount-options.js";
+import { type Op, op } from "./plan.js";
+import type { Mount } from "./spec.js";
+
+/**
+ * The container path made canonical: absolute, no "." or "..", no trailing slash. ".." cannot climb above "/",
+ * so "/../../etc" is "/etc" and the target stays under the rootfs.
+ * Symlinks inside the rootfs are not resolved here (the compiler does not read the rootfs); the executor follows
+ * them on the host side as mount(2) does.
+ */
+export function containerPath(path: string): string {
+  const p = posix.normalize(`/${path}`);
+  return p.length > 1 && p.endsWith("/") ? p.slice(0, -1) : p;
+}
+
+/** Host-side path of a container path, before pivot_root. */
+export function hostPath(rootfs: string, path: string): string {
+  const p = containerPath(path);
+  return p === "/" ? rootfs : `${rootfs}${p}`;
+}
+
+export interface MountContext {
+  rootfs: string;
+  bundle: string;
+  pathKind: (path: string) => PathKind;
+  cgroup: CgroupLayout;
+  /** A private cgroup namespace (new): v1 hierarchies are mounted afresh instead of bound. */
+  cgroupns: boolean;
+}
+
+export interface CompiledMounts {
+  ops: Op[];
+  /**
+   * Mounts made writable for now and made read-only once the rootfs is complete (container paths and flags):
+   * /dev and tmpfs mounts get their device nodes and files first, as in runc.
+   */
+  remountReadonly: { path: string; flags: number }[];
+}
+
+export function compileMounts(mounts: readonly Mount[], ctx: MountContext): CompiledMounts {
+  const ops: Op[] = [];
+  const remountReadonly: CompiledMounts["remountReadonly"] = [];
+  mounts.forEach((m, i) => {
+    const dest = containerPath(m.destination);
+    const target = hostPath(ctx.rootfs, dest);
+    const { flags, propagation, data } = parseMountOptions(m.options);
+    const propagate = () => propagation.map((p) => op.mount("", target, "", p, ""));
+
+    if (isBindMount(m)) {
+      // runc resolves a relative bind source against its working directory, which is the bundle.
+      const source = isAbsolute(m.source ?? "") ? (m.source as string) : resolve(ctx.bundle, m.source ?? "");
+      const kind = ctx.pathKind(source);
+      if (kind === "missing")
+        throw new ConfigError(`mounts[${i}].source`, `${source}: no such file or directory`);
+      if (kind === "dir") ops.push(op.mkdirAll(target, 0o755));
+      else ops.push(op.mkdirAll(posix.dirname(target), 0o755), op.touch(target, 0o755));
+      ops.push(op.mount(source, target, "", flags, data));
+      // A bind mount keeps the source's flags; ro, nosuid... only apply through a remount of the new mount.
+      if (flags & ~(MS_BIND | MS_REC | MS_REMOUNT))
+        ops.push(op.mount("", target, "", flags | MS_REMOUNT, ""));
+      ops.push(...propagate());
+      return;
+    }
+
+    const type = m.type ?? "";
+    if (type === "cgroup") {
+      ops.push(
+        ...compileCgroupMount(
+          { source: m.source ?? "", target, flags, data, propagation },
+          ctx.cgroup,
+          ctx.cgroupns,
+        ),
+      );
+      return;
+    }
+
+    let mountFlags = flags;
+    if ((dest === "/dev" || type === "tmpfs") && flags & MS_RDONLY) {
+      mountFlags &= ~MS_RDONLY;
+      remountReadonly.push({ path: dest, flags });
+    }
+    ops.push(
+      op.mkdirAll(target, 0o755),
+      op.mount(m.source ?? type, target, type, mountFlags, data),
+      ...propagate(),
+    );
+  });
+  return { ops, remountReadonly };
+}
+
+/** /dev is provided by the spec when it is a bind mount; then runc creates no device nodes or links in it. */
+export const needsDevSetup = (mounts: readonly Mount[]): boolean =>
+  !mounts.some((m) => isBindMount(m) && containerPath(m.destination) === "/dev");

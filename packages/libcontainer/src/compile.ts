@@ -1,0 +1,172 @@
+// compilePlan: a validated spec -> the flat op list the native executor runs (TypeScript decides, C executes).
+// The order follows runc's standard init (nsexec stages, prepareRootfs, setupConsole, finalizeRootfs,
+// standard_init_linux.go); each non-obvious placement says why.
+
+import { compileDevices } from "./compile-devices.js";
+import { compileMounts, needsDevSetup } from "./compile-mounts.js";
+import { execOp, hookOps, identityOps, idMapText, rlimitOps } from "./compile-process.js";
+import { type HostFacts, pathKind, probeHost } from "./host-facts.js";
+import { MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SLAVE, PROPAGATION } from "./mount-options.js";
+import { cloneFlags, hasNamespace, hasNewNamespace, joinOrder, NAMESPACE_FLAGS } from "./namespaces.js";
+import { type Op, op, type Plan } from "./plan.js";
+import type { Spec } from "./spec.js";
+
+/** OP_SYNC labels: where the init stops for tsrun, and what tsrun does there. */
+export interface SyncLabels {
+  /** Right after the clone, before any mount: put the init in its cgroups and apply linux.resources. */
+  cgroups: string;
+  /** After all mounts and devices, before pivot_root (only when there are prestart/createRuntime hooks). */
+  createRuntime: string;
+  /** Just before the createContainer hooks the init runs; answer with the state JSON for their stdin. */
+  createContainer: string;
+  /** Everything set up but identity and exec: write state.json (status created); answer with the state JSON,
+   *  which startContainer hooks get on stdin. */
+  ready: string;
+}
+
+export const SYNC_LABELS: Readonly<SyncLabels> = {
+  cgroups: "cgroups",
+  createRuntime: "create-runtime",
+  createContainer: "create-container",
+  ready: "ready",
+};
+
+export interface CompileContext {
+  bundle: string;
+  /** Absolute host path of the root filesystem (resolveRootfs). */
+  rootfs: string;
+  /** --no-pivot: move the rootfs over / and chroot instead of pivot_root. */
+  noPivot: boolean;
+  /** The init opens a pty and sends the master over _TSRUN_CONSOLE. */
+  consoleSocket: boolean;
+  /** create/start split: the init blocks on exec.fifo before exec. */
+  fifo: boolean;
+  /** --preserve-fds: fds 3 .. 3+N-1 reach the container. */
+  preserveFds: number;
+  labels?: Partial<SyncLabels>;
+  /** Host facts; read with probeHost(linux.cgroupsPath) when absent. */
+  host?: Partial<HostFacts>;
+}
+
+const SIGKILL = 9;
+
+export function compilePlan(spec: Spec, ctx: CompileContext): Plan {
+  const process = spec.process;
+  if (!process) throw new Error("compile: spec has no process");
+  const labels = { ...SYNC_LABELS, ...ctx.labels };
+  const needProbe =
+    ctx.host?.cgroup === undefined || ctx.host.kcore === undefined || ctx.host.lastCap === undefined;
+  const host: HostFacts = {
+    ...(needProbe
+      ? probeHost(spec.linux?.cgroupsPath ?? "/")
+      : {
+          pathKind,
+          rootlessEuid: (globalThis.process.geteuid?.() ?? 0) !== 0,
+          egid: globalThis.process.getegid?.() ?? 0,
+        }),
+    ...ctx.host,
+  } as HostFacts;
+  const linux = spec.linux ?? {};
+  const namespaces = linux.namespaces ?? [];
+  const hooks = spec.hooks ?? {};
+  const rootfs = ctx.rootfs.length > 1 ? ctx.rootfs.replace(/\/+$/, "") : ctx.rootfs;
+  const newUserns = hasNewNamespace(namespaces, "user");
+  const plan: Op[] = [];
+
+  // --- stage 0, in tsrun's namespaces ---
+  // Joining happens before the clone so that the init is born inside them (a pid namespace only applies to
+  // children of the process that joined it).
+  for (const ns of joinOrder(namespaces)) plan.push(op.setns(ns.path as string, NAMESPACE_FLAGS[ns.type]));
+  if (process.oomScoreAdj !== undefined) plan.push(op.oomScoreAdj(process.oomScoreAdj));
+  plan.push(op.clone(cloneFlags(namespaces)));
+  if (newUserns) {
+    // Written from outside: the init has no privilege over its own namespace's maps. runc writes "deny" only
+    // for a rootless single mapping of the caller's gid, where the kernel requires it before gid_map.
+    const gidMaps = linux.gidMappings ?? [];
+    const single = gidMaps.length === 1 && gidMaps[0]?.containerID === 0 && gidMaps[0].size === 1;
+    if (host.rootlessEuid && single && gidMaps[0]?.hostID === host.egid) plan.push(op.setgroups("deny"));
+    plan.push(op.uidmap(idMapText(linux.uidMappings ?? [])), op.gidmap(idMapText(gidMaps)));
+  }
+  plan.push(op.initBegin());
+
+  // --- the init ---
+  // Die with tsrun while the container is being created, so a killed `create` leaves no half-made init;
+  // cleared once tsrun has recorded the container ("ready").
+  plan.push(op.pdeathsig(SIGKILL), op.setsid());
+  if (hasNamespace(namespaces, "user")) plan.push(op.setidRoot());
+  if (hasNewNamespace(namespaces, "network")) plan.push(op.loopbackUp());
+  plan.push(op.sync(labels.cgroups));
+
+  // Rootfs (runc's prepareRoot): stop mount events from flowing back to the host, then make the rootfs a mount
+  // point of its own, which pivot_root requires.
+  const rootProp = linux.rootfsPropagation ? (PROPAGATION[linux.rootfsPropagation] ?? 0) : MS_SLAVE | MS_REC;
+  plan.push(op.mount("", "/", "", rootProp, ""), op.mount(rootfs, rootfs, "", MS_BIND | MS_REC, ""));
+
+  const mounts = compileMounts(spec.mounts ?? [], {
+    rootfs,
+    bundle: ctx.bundle,
+    pathKind: host.pathKind,
+    cgroup: host.cgroup,
+    cgroupns: hasNewNamespace(namespaces, "cgroup"),
+  });
+  plan.push(...mounts.ops);
+  if (needsDevSetup(spec.mounts ?? [])) {
+    plan.push(
+      ...compileDevices(linux.devices, rootfs, {
+        userns: hasNamespace(namespaces, "user"),
+        kcore: host.kcore,
+      }),
+    );
+  }
+
+  // Hooks see the finished mounts from the old root, before pivot_root hides it (runtime-spec and runc).
+  if ((hooks.prestart?.length ?? 0) + (hooks.createRuntime?.length ?? 0) > 0)
+    plan.push(op.sync(labels.createRuntime));
+  if (hooks.createContainer?.length) {
+    // createContainer hooks run in the container's namespaces with host paths, from the rootfs as cwd.
+    plan.push(
+      op.sync(labels.createContainer),
+      op.chdir(rootfs),
+      ...hookOps("createContainer", hooks.createContainer),
+    );
+  }
+
+  plan.push(ctx.noPivot ? op.moveRoot(rootfs) : op.pivotRoot(rootfs), op.chdir("/"));
+
+  // The console comes after pivot_root (its ptmx and /dev/console are the container's own) and before the
+  // rootfs is made read-only, as runc's setupConsole.
+  if (ctx.consoleSocket) {
+    const size = process.consoleSize;
+    plan.push(op.console("/dev/pts/ptmx", size?.height ?? 0, size?.width ?? 0, true));
+  }
+
+  // finalizeRootfs: read-only tmpfs and /dev now that their content exists, then the root, then the umask.
+  for (const r of mounts.remountReadonly)
+    plan.push(op.mount("", r.path, "", r.flags | MS_REMOUNT | MS_RDONLY, ""));
+  if (spec.root?.readonly) plan.push(op.mount("", "/", "", MS_BIND | MS_REMOUNT | MS_RDONLY, ""));
+  plan.push(op.umask(process.user.umask ?? 0o022));
+
+  if (spec.hostname !== undefined) plan.push(op.sethostname(spec.hostname));
+  if (spec.domainname !== undefined) plan.push(op.setdomainname(spec.domainname));
+  for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
+    plan.push(op.writeFile(`/proc/sys/${key.replaceAll(".", "/")}`, value));
+  }
+  // Read-only paths before masked ones: a masked path below a read-only one (/proc/sys/...) still gets masked.
+  for (const p of linux.readonlyPaths ?? []) plan.push(op.readonlyPath(p));
+  for (const p of linux.maskedPaths ?? []) plan.push(op.maskPath(p));
+  // runc sets rlimits from the parent at procReady; setting them here, still as root, is the same moment.
+  plan.push(...rlimitOps(process));
+  if (process.noNewPrivileges) plan.push(op.noNewPrivs());
+
+  plan.push(op.sync(labels.ready), op.pdeathsig(0));
+  // Inherited fds never reach the container (CVE-2024-21626): everything above the preserved ones is
+  // close-on-exec from here; the channel and exec.fifo fds stay usable until exec.
+  plan.push(op.closeFrom(3 + ctx.preserveFds));
+  plan.push(...identityOps(process, host.lastCap));
+  // A relay may have set O_NONBLOCK on the pipes that are our stdio; the container expects blocking fds.
+  plan.push(op.stdioBlocking());
+  if (ctx.fifo) plan.push(op.fifoWait());
+  plan.push(...hookOps("startContainer", hooks.startContainer));
+  plan.push(execOp(process));
+  return plan;
+}

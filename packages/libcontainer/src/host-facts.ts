@@ -1,0 +1,48 @@
+// What the compiler needs to know about the host, gathered in one place so that compilePlan stays a pure function
+// of (spec, context): tests pass these facts in, the lifecycle lets probeHost() read them.
+
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { type CgroupLayout, hostCgroupLayout } from "./compile-cgroup.js";
+
+export type PathKind = "dir" | "file" | "missing";
+
+export interface HostFacts {
+  /** What a bind-mount source is: the target is made a directory for a directory, a file otherwise. */
+  pathKind(path: string): PathKind;
+  /** runc links /dev/core to /proc/kcore only when the kernel has it (CONFIG_PROC_KCORE). */
+  kcore: boolean;
+  /** How to give the container a /sys/fs/cgroup for a `cgroup` mount. */
+  cgroup: CgroupLayout;
+  /** /proc/sys/kernel/cap_last_cap: capabilities above it do not exist on this kernel and are dropped. */
+  lastCap: number;
+  /** tsrun runs without root in the initial user namespace (gates setgroups "deny", as runc's RootlessEUID). */
+  rootlessEuid: boolean;
+  egid: number;
+}
+
+export function pathKind(path: string): PathKind {
+  try {
+    return statSync(path).isDirectory() ? "dir" : "file";
+  } catch {
+    return "missing";
+  }
+}
+
+/**
+ * Reads the host facts. `cgroupPath` is the container's cgroup path inside each v1 hierarchy (or the v2 tree);
+ * the cgroup manager decides it, so callers that know better pass their own `cgroup` layout to compilePlan.
+ */
+export function probeHost(cgroupPath = "/"): HostFacts {
+  let lastCap = 40;
+  try {
+    lastCap = Number.parseInt(readFileSync("/proc/sys/kernel/cap_last_cap", "utf8"), 10);
+  } catch {}
+  return {
+    pathKind,
+    kcore: existsSync("/proc/kcore"),
+    cgroup: hostCgroupLayout(readFileSync("/proc/self/mountinfo", "utf8"), cgroupPath),
+    lastCap,
+    rootlessEuid: (process.geteuid?.() ?? 0) !== 0,
+    egid: process.getegid?.() ?? 0,
+  };
+}
