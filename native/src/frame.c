@@ -33,8 +33,10 @@ static int send_all(const void *buf, size_t len) {
   return 0;
 }
 
+/* The wire is little-endian and the headers below are written as native u32s. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the frame header assumes a little-endian host");
+
 int frame_send(uint32_t type, const void *payload, uint32_t len) {
-  /* Little-endian on the wire; x86_64 and arm64 are little-endian, so the header is the two u32s as they are. */
   uint32_t hdr[2] = {type, len};
   if (g_chan < 0) {
     errno = EBADF;

@@ -70,18 +70,20 @@ void run_op(const struct op *op) {
   case OP_PIVOT_ROOT: op_pivot_root(op); break;
   case OP_MOVE_ROOT: op_move_root(op); break;
   case OP_WRITE_FILE: {
-    const struct arg *a = &op->args[1];
-    (void)op_str(op, 0);
-    (void)op_str(op, 1);
-    write_file(op->args[0].p, a->p, a->len, "write");
+    const char *path = op_str(op, 0), *data = op_str(op, 1);
+    write_file(path, data, strlen(data), "write");
     break;
   }
-  case OP_SETHOSTNAME:
-    if (sethostname(op_str(op, 0), op->args[0].len) < 0) fail("sethostname %s", op_str(op, 0));
+  case OP_SETHOSTNAME: {
+    const char *name = op_str(op, 0);
+    if (sethostname(name, strlen(name)) < 0) fail("sethostname %s", name);
     break;
-  case OP_SETDOMAINNAME:
-    if (setdomainname(op_str(op, 0), op->args[0].len) < 0) fail("setdomainname %s", op_str(op, 0));
+  }
+  case OP_SETDOMAINNAME: {
+    const char *name = op_str(op, 0);
+    if (setdomainname(name, strlen(name)) < 0) fail("setdomainname %s", name);
     break;
+  }
   case OP_MASK_PATH: op_mask_path(op); break;
   case OP_READONLY_PATH: op_readonly_path(op); break;
   case OP_LOOPBACK_UP: op_loopback_up(); break;

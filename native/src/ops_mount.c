@@ -52,7 +52,13 @@ void op_mount(const struct op *op) {
     if (mount(NULL, target, NULL, prop | (base & MS_REC), NULL) < 0) fail("mount propagation of %s", target);
     return;
   }
-  if (base & MS_BIND) {
+  if (base & MS_REMOUNT) {
+    /* A remount is one call as given (e.g. the read-only rootfs: MS_BIND|MS_REMOUNT|MS_RDONLY on "/"); with
+     * MS_BIND it changes only the mount point's flags, and gets the locked-flags retry. */
+    int r = (base & MS_BIND) ? bind_remount(target, base, nul_if_empty(data))
+                             : mount(NULL, target, nul_if_empty(fstype), base, nul_if_empty(data));
+    if (r < 0) fail("remount %s", target);
+  } else if (base & MS_BIND) {
     /* A bind mount ignores every flag but MS_REC: the new mount copies the source's flags. Getting read-only,
      * nosuid and the like takes a second call, MS_REMOUNT|MS_BIND, which changes only this mount point. */
     if (mount(src, target, nul_if_empty(fstype), base & (MS_BIND | MS_REC), NULL) < 0) fail("mount %s on %s", what, target);

@@ -28,6 +28,7 @@ const CLONE_NEWNET = 0x40000000;
 const MS_NOSUID = 2;
 const MS_NODEV = 4;
 const MS_NOEXEC = 8;
+const MS_REMOUNT = 32;
 const MS_BIND = 4096;
 const MS_REC = 16384;
 const MS_RDONLY = 1;
@@ -324,6 +325,7 @@ describe("tsrun-exec", () => {
       op.maskPath("/proc/version"),
       op.maskPath("/proc/sys/fs"),
       op.maskPath("/proc/no-such-path"),
+      op.mount("", "/", "", MS_BIND | MS_REMOUNT | MS_RDONLY, ""), // a read-only rootfs, as runc does it
       op.exec(
         "/bin/sh",
         [
@@ -337,6 +339,7 @@ describe("tsrun-exec", () => {
             "echo x 2>&1 > /proc/sys/kernel/hostname",
             "wc -c < /proc/version",
             "ls /proc/sys/fs | wc -l",
+            "touch /etc/x 2>&1",
           ].join("; "),
         ],
         ENV,
@@ -352,6 +355,7 @@ describe("tsrun-exec", () => {
     expect(lines[4]).toMatch(/can't create \/proc\/sys\/kernel\/hostname: Read-only file system/);
     expect(lines[5]?.trim()).toBe("0");
     expect(lines[6]?.trim()).toBe("0");
+    expect(lines[7]).toMatch(/touch: \/etc\/x: Read-only file system/);
   });
 
   it("switches to an unprivileged user keeping the planned capabilities, limits and umask", async () => {
@@ -417,6 +421,53 @@ describe("tsrun-exec", () => {
     expect(r.syncs).toEqual(["ready"]);
     expect(r.errors).toEqual([]);
     expect(r.init).toEqual({ code: 1, signal: null });
+  });
+
+  it("switches root with --no-pivot's move and chroot", async () => {
+    const plan: Plan = [
+      op.clone(CLONE_NEWNS | CLONE_NEWPID),
+      op.initBegin(),
+      op.mount("", "/", "", MS_REC | MS_PRIVATE, ""),
+      op.mount(rootfs, rootfs, "", MS_BIND | MS_REC, ""),
+      op.mount("proc", `${rootfs}/proc`, "proc", 0, ""),
+      op.moveRoot(rootfs),
+      op.exec("/bin/sh", ["sh", "-c", "cat /etc/hostname; echo $$; ls /proc/1/root/bin/busybox"], ENV),
+    ];
+    const r = await runPlan(plan);
+    expect(r.errors).toEqual([]);
+    expect(r.stdout).toBe("tsrun-test\n1\n/proc/1/root/bin/busybox\n");
+  });
+
+  it("joins another container's namespaces in stage 0 and passes oom_score_adj to the init", async () => {
+    let joined: Awaited<ReturnType<typeof runPlan>> | undefined;
+    const holder: Plan = [
+      op.clone(CLONE_NEWUTS),
+      op.initBegin(),
+      op.sethostname("joined"),
+      op.sync("hold"),
+      op.exec("/bin/true", ["true"], ENV),
+    ];
+    const r = await runPlan(holder, {
+      onSync: async (_label, pid) => {
+        joined = await runPlan([
+          op.setns(`/proc/${pid}/ns/uts`, CLONE_NEWUTS),
+          op.oomScoreAdj(500),
+          op.clone(CLONE_NEWNS),
+          op.initBegin(),
+          op.exec("/bin/sh", ["sh", "-c", "hostname; cat /proc/self/oom_score_adj"], ENV),
+        ]);
+        return Buffer.alloc(0);
+      },
+    });
+    expect(r.errors).toEqual([]);
+    expect(joined?.errors).toEqual([]);
+    expect(joined?.stdout).toBe("joined\n500\n");
+  });
+
+  it("refuses clone flags in the exit-signal byte (CLONE_NEWTIME needs an unshare)", async () => {
+    const r = await runPlan([op.clone(0x80), op.initBegin(), op.exec("/bin/true", ["true"], ENV)]);
+    expect(r.errors).toEqual(["clone flags 0x80: Invalid argument"]);
+    expect(r.pid).toBeUndefined();
   });
 
   it("refuses a plan whose stages make no sense before running any op", async () => {
