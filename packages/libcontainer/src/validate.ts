@@ -5,6 +5,7 @@ import { statSync } from "node:fs";
 import { isAbsolute, posix, resolve } from "node:path";
 import { isCapability } from "./capabilities.js";
 import { ConfigError } from "./errors.js";
+import { jsonErrorMessage } from "./json-error.js";
 import { isBindMount, PROPAGATION, parseMountOptions } from "./mount-options.js";
 import { hasNamespace, isNamespaceType } from "./namespaces.js";
 import { isRlimit } from "./rlimits.js";
@@ -85,22 +86,6 @@ export function parseSpec(json: string, bundlePath: string): Spec {
   validateSpec(doc);
   resolveRootfs(doc, bundlePath);
   return doc;
-}
-
-/** "invalid json at line 3 column 7: unexpected token '}'" from V8's message and the text. */
-function jsonErrorMessage(text: string, message: string): string {
-  const pos = /at position (\d+)/.exec(message);
-  let detail = message
-    .replace(/,? ?".*" is not valid JSON$/s, "")
-    .replace(/ in JSON at position \d+.*$/s, "")
-    .replace(/ \(line \d+ column \d+\)$/, "");
-  detail = detail.charAt(0).toLowerCase() + detail.slice(1);
-  if (!pos) return `invalid json: ${detail}`;
-  const offset = Number(pos[1]);
-  const before = text.slice(0, offset);
-  const line = before.split("\n").length;
-  const column = offset - before.lastIndexOf("\n");
-  return `invalid json at line ${line} column ${column}: ${detail}`;
 }
 
 /** root.path made absolute against the bundle; it must be an existing directory. */
