@@ -4,7 +4,6 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultSpec } from "./default-spec.js";
 import { ConfigError } from "./errors.js";
-import type { Spec } from "./spec.js";
 import { parseSpec, resolveRootfs, validateSpec } from "./validate.js";
 
 let bundle: string;
@@ -16,8 +15,11 @@ beforeAll(() => {
 afterAll(() => rmSync(bundle, { recursive: true, force: true }));
 
 /** The default spec with `edit` applied, validated; returns the error message or "ok". */
-function check(edit: (s: Spec & Record<string, any>) => void): string {
-  const s = structuredClone(defaultSpec({ terminal: false })) as Spec & Record<string, any>;
+// biome-ignore lint/suspicious/noExplicitAny: tests write malformed values on purpose
+type Loose = any;
+
+function check(edit: (s: Loose) => void): string {
+  const s: Loose = structuredClone(defaultSpec({ terminal: false }));
   edit(s);
   try {
     validateSpec(s);
@@ -251,30 +253,30 @@ describe("validateSpec", () => {
   });
 
   it.each([
-    ["linux.seccomp", (s: any) => (s.linux.seccomp = { defaultAction: "SCMP_ACT_ALLOW" })],
-    ["process.apparmorProfile", (s: any) => (s.process.apparmorProfile = "docker-default")],
-    ["process.selinuxLabel", (s: any) => (s.process.selinuxLabel = "system_u:system_r:svirt_lxc_net_t:s0")],
-    ["process.scheduler", (s: any) => (s.process.scheduler = { policy: "SCHED_OTHER" })],
-    ["process.ioPriority", (s: any) => (s.process.ioPriority = { class: "IOPRIO_CLASS_IDLE" })],
-    ["process.execCPUAffinity", (s: any) => (s.process.execCPUAffinity = { initial: "0" })],
-    ["linux.intelRdt", (s: any) => (s.linux.intelRdt = { closID: "x" })],
-    ["linux.personality", (s: any) => (s.linux.personality = { domain: "LINUX32" })],
-    ["linux.timeOffsets", (s: any) => (s.linux.timeOffsets = { monotonic: { secs: 1 } })],
-    ["linux.mountLabel", (s: any) => (s.linux.mountLabel = "system_u:object_r:svirt_sandbox_file_t:s0")],
-    ["linux.netDevices", (s: any) => (s.linux.netDevices = { eth1: {} })],
-    ["linux.memoryPolicy", (s: any) => (s.linux.memoryPolicy = { mode: "MPOL_BIND" })],
-    ["linux.resources.blockIO", (s: any) => (s.linux.resources.blockIO = { weight: 10 })],
+    ["linux.seccomp", (s: Loose) => (s.linux.seccomp = { defaultAction: "SCMP_ACT_ALLOW" })],
+    ["process.apparmorProfile", (s: Loose) => (s.process.apparmorProfile = "docker-default")],
+    ["process.selinuxLabel", (s: Loose) => (s.process.selinuxLabel = "system_u:system_r:svirt_lxc_net_t:s0")],
+    ["process.scheduler", (s: Loose) => (s.process.scheduler = { policy: "SCHED_OTHER" })],
+    ["process.ioPriority", (s: Loose) => (s.process.ioPriority = { class: "IOPRIO_CLASS_IDLE" })],
+    ["process.execCPUAffinity", (s: Loose) => (s.process.execCPUAffinity = { initial: "0" })],
+    ["linux.intelRdt", (s: Loose) => (s.linux.intelRdt = { closID: "x" })],
+    ["linux.personality", (s: Loose) => (s.linux.personality = { domain: "LINUX32" })],
+    ["linux.timeOffsets", (s: Loose) => (s.linux.timeOffsets = { monotonic: { secs: 1 } })],
+    ["linux.mountLabel", (s: Loose) => (s.linux.mountLabel = "system_u:object_r:svirt_sandbox_file_t:s0")],
+    ["linux.netDevices", (s: Loose) => (s.linux.netDevices = { eth1: {} })],
+    ["linux.memoryPolicy", (s: Loose) => (s.linux.memoryPolicy = { mode: "MPOL_BIND" })],
+    ["linux.resources.blockIO", (s: Loose) => (s.linux.resources.blockIO = { weight: 10 })],
     [
       "linux.resources.hugepageLimits",
-      (s: any) => (s.linux.resources.hugepageLimits = [{ pageSize: "2MB", limit: 1 }]),
+      (s: Loose) => (s.linux.resources.hugepageLimits = [{ pageSize: "2MB", limit: 1 }]),
     ],
-    ["linux.resources.network", (s: any) => (s.linux.resources.network = { classID: 1 })],
-    ["linux.resources.rdma", (s: any) => (s.linux.resources.rdma = { mlx: { hcaHandles: 1 } })],
-    ["linux.resources.unified", (s: any) => (s.linux.resources.unified = { "memory.high": "1" })],
-    ["linux.resources.memory.swappiness", (s: any) => (s.linux.resources.memory = { swappiness: 10 })],
-    ["linux.resources.memory.kernel", (s: any) => (s.linux.resources.memory = { kernel: 10 })],
-    ["linux.resources.cpu.realtimeRuntime", (s: any) => (s.linux.resources.cpu = { realtimeRuntime: 10 })],
-    ["linux.resources.cpu.idle", (s: any) => (s.linux.resources.cpu = { idle: 1 })],
+    ["linux.resources.network", (s: Loose) => (s.linux.resources.network = { classID: 1 })],
+    ["linux.resources.rdma", (s: Loose) => (s.linux.resources.rdma = { mlx: { hcaHandles: 1 } })],
+    ["linux.resources.unified", (s: Loose) => (s.linux.resources.unified = { "memory.high": "1" })],
+    ["linux.resources.memory.swappiness", (s: Loose) => (s.linux.resources.memory = { swappiness: 10 })],
+    ["linux.resources.memory.kernel", (s: Loose) => (s.linux.resources.memory = { kernel: 10 })],
+    ["linux.resources.cpu.realtimeRuntime", (s: Loose) => (s.linux.resources.cpu = { realtimeRuntime: 10 })],
+    ["linux.resources.cpu.idle", (s: Loose) => (s.linux.resources.cpu = { idle: 1 })],
   ])("refuses %s as not supported yet", (field, edit) => {
     expect(check(edit)).toBe(`config.json: ${field} is not supported yet`);
   });
