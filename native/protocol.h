@@ -34,7 +34,8 @@
  * OP_CLONE clones the init (flags | CLONE_PARENT, so init is a sibling of stage 0 and a child of tsrun); stage 0
  * sends FRAME_PID, runs the ops between OP_CLONE and OP_INIT_BEGIN against the child (id maps, written from
  * outside), releases the child (a pipe), and exits 0. The init runs the ops after OP_INIT_BEGIN. Ops before OP_CLONE that
- * would need the child (OP_UIDMAP, ...) are an error. Without OP_CLONE (exec into a running container, later),
+ * would need the child (OP_UIDMAP, ...) are an error, and so are init ops there (a mount before the clone would
+ * land in tsrun's own namespaces). Without OP_CLONE (exec into a running container, later),
  * stage 0 runs every op itself.
  */
 #ifndef TSRUN_PROTOCOL_H

@@ -62,8 +62,11 @@ static void check_stages(const struct plan *plan) {
     int between = i > clone_at && i < begin_at;
     if (child_op && !between) fail_status(1, "plan: %s needs the cloned child (between clone and init_begin)", op_name(c));
     if (!child_op && between) fail_status(1, "plan: %s cannot run between clone and init_begin", op_name(c));
-    if ((c == OP_SETNS || c == OP_OOM_SCORE_ADJ) && i > clone_at && clone_at < plan->n)
-      fail_status(1, "plan: %s must come before clone", op_name(c));
+    int stage0_op = c == OP_SETNS || c == OP_OOM_SCORE_ADJ;
+    if (clone_at == plan->n) continue; /* no clone: stage 0 runs everything */
+    if (stage0_op && i > clone_at) fail_status(1, "plan: %s must come before clone", op_name(c));
+    /* An init op before the clone would run in tsrun's namespaces: a mount there would land on the host. */
+    if (!stage0_op && c != OP_CLONE && i < clone_at) fail_status(1, "plan: %s cannot run before clone", op_name(c));
   }
 }
 

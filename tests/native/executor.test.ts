@@ -475,6 +475,12 @@ describe("tsrun-exec", () => {
     expect(r.errors).toEqual(["plan: uid_map needs the cloned child (between clone and init_begin)"]);
     expect(r.stage0).toBe(1);
     expect(r.pid).toBeUndefined();
+    const early = await runPlan([
+      op.mount("tmpfs", top, "tmpfs", 0, ""),
+      op.clone(CLONE_NEWNS),
+      op.initBegin(),
+    ]);
+    expect(early.errors).toEqual(["plan: mount cannot run before clone"]);
   });
 
   it("logs each op as FRAME_LOG with _TSRUN_LOGLEVEL=debug", async () => {
