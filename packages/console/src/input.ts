@@ -104,12 +104,18 @@ class ReopenedTtySource implements Source {
     } catch {
       return undefined;
     }
+    let source: ReopenedTtySource;
     try {
-      return new ReopenedTtySource(own);
+      source = new ReopenedTtySource(own);
     } catch {
       sysClose(own, path);
       return undefined;
     }
+    // libuv reopens the terminal once more and dup2()s it over `own`, then reads from (and later closes)
+    // its new fd only; `own` is left to us.
+    const handleFd = (source.#stream as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    if (handleFd !== undefined && handleFd !== own) sysClose(own, path);
+    return source;
   }
 
   start(onData: (chunk: Buffer) => void, onEnd: () => void): void {

@@ -17,25 +17,41 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+export async function until(check: () => boolean, ms = 1000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (check()) return true;
+    await sleep(5);
+  }
+  return check();
+}
+
 export function isNonBlocking(fd: number): boolean {
   return (getFileFlags(fd) & O_NONBLOCK) !== 0;
 }
 
 /** Reads from `fd` until `want` bytes arrived or `timeoutMs` passed; leaves O_NONBLOCK as it found it. */
-export async function readFor(fd: number, want: number, timeoutMs = 2000): Promise<Buffer> {
+export function readFor(fd: number, want: number, timeoutMs = 2000): Promise<Buffer> {
+  return readWhile(fd, (got) => got.length < want, timeoutMs);
+}
+
+/** Reads from `fd` until the text read so far contains `text`, or `timeoutMs` passed. */
+export async function readUntil(fd: number, text: string, timeoutMs = 3000): Promise<string> {
+  return (await readWhile(fd, (got) => !got.toString().includes(text), timeoutMs)).toString();
+}
+
+async function readWhile(fd: number, more: (got: Buffer) => boolean, timeoutMs: number): Promise<Buffer> {
   const flags = getFileFlags(fd);
   setFileFlags(fd, flags | O_NONBLOCK);
   const chunks: Buffer[] = [];
-  let got = 0;
   const deadline = Date.now() + timeoutMs;
   const buf = Buffer.alloc(65536);
   try {
-    while (got < want && Date.now() < deadline) {
+    while (more(Buffer.concat(chunks)) && Date.now() < deadline) {
       try {
         const n = readSync(fd, buf, 0, buf.length, null);
         if (n === 0) break;
         chunks.push(Buffer.from(buf.subarray(0, n)));
-        got += n;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
         await sleep(5);
@@ -47,16 +63,14 @@ export async function readFor(fd: number, want: number, timeoutMs = 2000): Promi
   return Buffer.concat(chunks);
 }
 
-let libc: { pipe2: (fds: number[], flags: number) => number } | undefined;
+let libc: { pipe2: (fds: Buffer, flags: number) => number } | undefined;
 
 /** A pipe, both ends close-on-exec: [read, write]. */
 export function pipe(): [number, number] {
-  libc ??= {
-    pipe2: koffi.load("libc.so.6").func("pipe2", "int", [koffi.out(koffi.pointer("int", 2)), "int"]),
-  };
-  const fds = [-1, -1];
+  libc ??= { pipe2: koffi.load("libc.so.6").func("pipe2", "int", ["void *", "int"]) };
+  const fds = Buffer.alloc(8);
   if (libc.pipe2(fds, 0o2000000) !== 0) throw new Error(`pipe2: errno ${koffi.errno()}`);
-  return [fds[0]!, fds[1]!];
+  return [fds.readInt32LE(0), fds.readInt32LE(4)];
 }
 
 interface Esbuild {
