@@ -102,6 +102,8 @@ int main(void) {
   if (fl < 0) fail("init pipe fd %d", g_chan);
   if (fl & O_NONBLOCK) fcntl(g_chan, F_SETFL, fl & ~O_NONBLOCK);
 
+  /* As runc's "runc:[0:PARENT]": ps shows which stage a stuck process is in (comm is 15 characters at most). */
+  prctl(PR_SET_NAME, "tsrun:[0:STAGE]", 0, 0, 0);
   read_plan(&plan);
   check_stages(&plan);
 
@@ -137,6 +139,7 @@ int main(void) {
         while (n < 0 && errno == EINTR);
         if (n != 1) _exit(1);
         close(release[0]);
+        prctl(PR_SET_NAME, "tsrun:[1:INIT]", 0, 0, 0);
         /* Skip stage 0's ops against us; continue after OP_INIT_BEGIN. */
         while (plan.ops[i].code != OP_INIT_BEGIN) i++;
         break;

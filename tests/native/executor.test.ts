@@ -256,7 +256,15 @@ describe("tsrun-exec", () => {
       op.setsid(),
       ...rootfsOps({ devices: true, devpts: true }),
       op.console("/dev/pts/ptmx", 30, 100, true),
-      op.exec("/bin/sh", ["sh", "-c", "tty; stty size; ls -l /dev/console | grep -c '136,'; echo done"], ENV),
+      op.exec(
+        "/bin/sh",
+        [
+          "sh",
+          "-c",
+          "tty; stty size; ls -l /dev/console | grep -c '136,'; echo $(ls /proc/self/fd); echo done",
+        ],
+        ENV,
+      ),
     ];
     let master = -1;
     let name = "";
@@ -277,7 +285,8 @@ describe("tsrun-exec", () => {
     expect(r.init).toEqual({ code: 0, signal: null });
     expect(name).toBe("/dev/pts/0");
     expect(r.stdout).toBe(""); // everything went to the terminal
-    expect(output.split("\r\n").slice(0, 4)).toEqual(["/dev/pts/0", "30 100", "1", "done"]);
+    // The console socket and the master are gone; only the terminal on 0-2 (and ls's own dir fd) remain.
+    expect(output.split("\r\n").slice(0, 5)).toEqual(["/dev/pts/0", "30 100", "1", "0 1 2 3", "done"]);
   });
 
   it("blocks in OP_FIFO_WAIT until the fifo is opened for reading", async () => {
