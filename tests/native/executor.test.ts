@@ -96,7 +96,7 @@ function statusField(pid: number, field: string): string | undefined {
   const line = readFileSync(`/proc/${pid}/status`, "utf8")
     .split("\n")
     .find((l) => l.startsWith(`${field}:`));
-  return line?.split(":")[1]?.trim();
+  return line?.slice(field.length + 1).trim();
 }
 
 describe("tsrun-exec", () => {
@@ -126,11 +126,13 @@ describe("tsrun-exec", () => {
       ),
     ];
     let ppid: string | undefined;
+    let comm: string | undefined;
     const r = await runPlan(plan, {
       extraFds: [leak],
       onSync: (_label, pid) => {
         // The init is waiting for our answer, so its /proc entry is there to read.
         ppid = statusField(pid!, "PPid");
+        comm = statusField(pid!, "Name");
         return Buffer.alloc(0);
       },
     });
@@ -139,6 +141,7 @@ describe("tsrun-exec", () => {
     expect(r.stage0).toBe(0);
     expect(r.syncs).toEqual(["ready"]);
     expect(ppid).toBe(String(process.pid));
+    expect(comm).toBe("tsrun:[1:INIT]");
     expect(r.init).toEqual({ code: 0, signal: null });
     const lines = r.stdout.split("\n");
     expect(lines[0]).toBe("1");
