@@ -1,0 +1,546 @@
+import { describe, expect, it } from "vitest";
+import { type CompileContext, compilePlan } from "./compile.js";
+import { hostCgroupLayout } from "./compile-cgroup.js";
+import { makedev } from "./compile-devices.js";
+import { defaultSpec } from "./default-spec.js";
+import { ConfigError } from "./errors.js";
+import type { HostFacts } from "./host-facts.js";
+import {
+  MS_BIND,
+  MS_NODEV,
+  MS_NOEXEC,
+  MS_NOSUID,
+  MS_RDONLY,
+  MS_REC,
+  MS_RELATIME,
+  MS_REMOUNT,
+  MS_SLAVE,
+  MS_STRICTATIME,
+} from "./mount-options.js";
+import {
+  CLONE_NEWIPC,
+  CLONE_NEWNET,
+  CLONE_NEWNS,
+  CLONE_NEWPID,
+  CLONE_NEWUSER,
+  CLONE_NEWUTS,
+} from "./namespaces.js";
+import { type Op, OpCode, type Plan } from "./plan.js";
+import type { Spec } from "./spec.js";
+
+const R = "/b/rootfs";
+
+const host: HostFacts = {
+  pathKind: (p) => (p.startsWith("/missing") ? "missing" : /\.(conf|txt)$|\/hosts$/.test(p) ? "file" : "dir"),
+  kcore: false,
+  cgroup: { version: 2 },
+  lastCap: 40,
+  rootlessEuid: false,
+  egid: 0,
+};
+
+const ctx = (over: Partial<CompileContext> = {}): CompileContext => ({
+  bundle: "/b",
+  rootfs: R,
+  noPivot: false,
+  consoleSocket: false,
+  fifo: true,
+  preserveFds: 0,
+  host,
+  ...over,
+});
+
+const names = (plan: Plan): string[] => plan.map((o) => OpCode[o.code]);
+const find = (plan: Plan, code: OpCode, ...args: unknown[]): number =>
+  plan.findIndex((o) => o.code === code && args.every((a, i) => o.args[i] === a));
+const ops = (plan: Plan, code: OpCode): Op[] => plan.filter((o) => o.code === code);
+const mountAt = (plan: Plan, target: string): Op[] =>
+  ops(plan, OpCode.Mount).filter((o) => o.args[1] === target);
+const big = (n: number) => BigInt(n);
+
+const runcDefault = (): Spec => defaultSpec({ terminal: false });
+
+describe("compilePlan: runc's default spec", () => {
+  const plan = compilePlan(runcDefault(), ctx());
+
+  it("runs the ops in runc's order", () => {
+    const seq = names(plan).filter(
+      (n, i, a) =>
+        n !== a[i - 1] || !["Mount", "MkdirAll", "Mknod", "Symlink", "ReadonlyPath", "MaskPath"].includes(n),
+    );
+    expect(seq).toEqual([
+      "Clone",
+      "InitBegin",
+      "Pdeathsig",
+      "Setsid",
+      "LoopbackUp",
+      "Sync",
+      "Mount", // / rslave, rootfs bind, then the spec mounts
+      "MkdirAll",
+      "Mount",
+      "MkdirAll",
+      "Mount",
+      "MkdirAll",
+      "Mount",
+      "MkdirAll",
+      "Mount",
+      "MkdirAll",
+      "Mount",
+      "MkdirAll",
+      "Mount",
+      "MkdirAll",
+      "Mount",
+      "Umask",
+      "MkdirAll",
+      "Mknod",
+      "Symlink",
+      "PivotRoot",
+      "Chdir",
+      "Mount", // read-only root
+      "Umask",
+      "Sethostname",
+      "ReadonlyPath",
+      "MaskPath",
+      "Rlimit",
+      "NoNewPrivs",
+      "Sync",
+      "Pdeathsig",
+      "CloseFrom",
+      "CapBounding",
+      "Setuser",
+      "Chdir",
+      "Caps",
+      "StdioBlocking",
+      "FifoWait",
+      "Exec",
+    ]);
+    expect(ops(plan, OpCode.Sync).map((o) => o.args[0])).toEqual(["cgroups", "ready"]);
+  });
+
+  it("clones the five namespaces, with no setns and no id maps", () => {
+    expect(plan[0]?.args).toEqual([
+      big(CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS),
+    ]);
+    expect(ops(plan, OpCode.Setns)).toEqual([]);
+    expect(ops(plan, OpCode.Uidmap)).toEqual([]);
+    expect(ops(plan, OpCode.SetidRoot)).toEqual([]);
+    expect(plan[2]?.args).toEqual([9n]);
+  });
+
+  it("makes / rslave and binds the rootfs on itself first", () => {
+    const i = find(plan, OpCode.Sync, "cgroups");
+    expect(plan[i + 1]?.args).toEqual(["", "/", "", big(MS_SLAVE | MS_REC), ""]);
+    expect(plan[i + 2]?.args).toEqual([R, R, "", big(MS_BIND | MS_REC), ""]);
+  });
+
+  it("mounts each spec mount under the rootfs with runc's flags and data", () => {
+    // runc's spec gives proc no options, and runc mounts it with none (its mountinfo shows rw,relatime).
+    expect(mountAt(plan, `${R}/proc`).map((o) => o.args)).toEqual([["proc", `${R}/proc`, "proc", 0n, ""]]);
+    expect(mountAt(plan, `${R}/dev`).map((o) => o.args)).toEqual([
+      ["tmpfs", `${R}/dev`, "tmpfs", big(MS_NOSUID | MS_STRICTATIME), "mode=755,size=65536k"],
+    ]);
+    expect(mountAt(plan, `${R}/dev/pts`).map((o) => o.args)).toEqual([
+      [
+        "devpts",
+        `${R}/dev/pts`,
+        "devpts",
+        big(MS_NOSUID | MS_NOEXEC),
+        "newinstance,ptmxmode=0666,mode=0620,gid=5",
+      ],
+    ]);
+    expect(mountAt(plan, `${R}/dev/shm`)[0]?.args).toEqual([
+      "shm",
+      `${R}/dev/shm`,
+      "tmpfs",
+      big(MS_NOSUID | MS_NOEXEC | MS_NODEV),
+      "mode=1777,size=65536k",
+    ]);
+    expect(mountAt(plan, `${R}/dev/mqueue`)[0]?.args[3]).toBe(big(MS_NOSUID | MS_NOEXEC | MS_NODEV));
+    expect(mountAt(plan, `${R}/sys`)[0]?.args).toEqual([
+      "sysfs",
+      `${R}/sys`,
+      "sysfs",
+      big(MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY),
+      "",
+    ]);
+    expect(mountAt(plan, `${R}/sys/fs/cgroup`)[0]?.args).toEqual([
+      "cgroup",
+      `${R}/sys/fs/cgroup`,
+      "cgroup2",
+      big(MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RELATIME | MS_RDONLY),
+      "",
+    ]);
+    // Each target directory is made just before its mount.
+    const p = find(plan, OpCode.Mount, "proc");
+    expect(plan[p - 1]?.args).toEqual([`${R}/proc`, 0o755n]);
+  });
+
+  it("creates runc's default devices and links with exact modes", () => {
+    expect(ops(plan, OpCode.Mknod).map((o) => o.args)).toEqual([
+      [`${R}/dev/null`, big(0o20666), makedev(1, 3), 0n, 0n],
+      [`${R}/dev/random`, big(0o20666), makedev(1, 8), 0n, 0n],
+      [`${R}/dev/full`, big(0o20666), makedev(1, 7), 0n, 0n],
+      [`${R}/dev/tty`, big(0o20666), makedev(5, 0), 0n, 0n],
+      [`${R}/dev/zero`, big(0o20666), makedev(1, 5), 0n, 0n],
+      [`${R}/dev/urandom`, big(0o20666), makedev(1, 9), 0n, 0n],
+    ]);
+    expect(plan[find(plan, OpCode.Mknod) - 2]?.args).toEqual([0n]); // umask(0) first
+    expect(ops(plan, OpCode.Symlink).map((o) => o.args)).toEqual([
+      ["pts/ptmx", `${R}/dev/ptmx`],
+      ["/proc/self/fd", `${R}/dev/fd`],
+      ["/proc/self/fd/0", `${R}/dev/stdin`],
+      ["/proc/self/fd/1", `${R}/dev/stdout`],
+      ["/proc/self/fd/2", `${R}/dev/stderr`],
+    ]);
+  });
+
+  it("pivots before the hostname, masks and readonly paths, and drops privileges after ready", () => {
+    const pivot = find(plan, OpCode.PivotRoot, R);
+    expect(pivot).toBeGreaterThan(find(plan, OpCode.Symlink, "/proc/self/fd/2"));
+    expect(plan[pivot + 1]?.args).toEqual(["/"]);
+    expect(plan[pivot + 2]?.args).toEqual(["", "/", "", big(MS_BIND | MS_REMOUNT | MS_RDONLY), ""]);
+    expect(find(plan, OpCode.Sethostname, "runc")).toBeGreaterThan(pivot);
+    expect(ops(plan, OpCode.ReadonlyPath).map((o) => o.args[0])).toEqual(runcDefault().linux?.readonlyPaths);
+    expect(ops(plan, OpCode.MaskPath).map((o) => o.args[0])).toEqual(runcDefault().linux?.maskedPaths);
+    expect(ops(plan, OpCode.Umask).at(-1)?.args).toEqual([0o22n]);
+    expect(ops(plan, OpCode.Rlimit).map((o) => o.args)).toEqual([[7n, 1024n, 1024n]]);
+    const ready = find(plan, OpCode.Sync, "ready");
+    expect(find(plan, OpCode.NoNewPrivs)).toBe(ready - 1);
+    expect(plan[ready + 1]?.args).toEqual([0n]);
+    expect(plan[ready + 2]?.args).toEqual([3n]);
+  });
+
+  it("sets runc's capabilities, with no ambient ones as runc ends up", () => {
+    const caps = 0x20000420n; // CAP_KILL(5) | CAP_NET_BIND_SERVICE(10) | CAP_AUDIT_WRITE(29)
+    expect(ops(plan, OpCode.CapBounding)[0]?.args).toEqual([caps]);
+    expect(ops(plan, OpCode.Setuser)[0]?.args).toEqual([0n, 0n, 0n]);
+    expect(ops(plan, OpCode.Caps)[0]?.args).toEqual([caps, caps, 0n, 0n]);
+  });
+
+  it("ends with the fifo wait and exec of args with env", () => {
+    expect(plan.at(-2)?.code).toBe(OpCode.FifoWait);
+    expect(plan.at(-1)?.args).toEqual([
+      "sh",
+      1n,
+      "sh",
+      2n,
+      "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+      "TERM=xterm",
+    ]);
+  });
+});
+
+describe("compilePlan: variants", () => {
+  it("omits the fifo wait for run, and keeps preserved fds open", () => {
+    const plan = compilePlan(runcDefault(), ctx({ fifo: false, preserveFds: 2 }));
+    expect(ops(plan, OpCode.FifoWait)).toEqual([]);
+    expect(ops(plan, OpCode.CloseFrom)[0]?.args).toEqual([5n]);
+  });
+
+  it("moves the root instead of pivoting with noPivot", () => {
+    const plan = compilePlan(runcDefault(), ctx({ noPivot: true }));
+    expect(ops(plan, OpCode.PivotRoot)).toEqual([]);
+    const i = find(plan, OpCode.MoveRoot, R);
+    expect(i).toBeGreaterThan(0);
+    expect(plan[i + 1]?.args).toEqual(["/"]);
+  });
+
+  it("leaves the root writable without root.readonly", () => {
+    const spec = runcDefault();
+    spec.root = { path: "rootfs" };
+    const plan = compilePlan(spec, ctx());
+    expect(mountAt(plan, "/")).toHaveLength(1); // only the rslave change
+  });
+
+  it("opens the console after pivot_root and before the read-only remounts", () => {
+    const spec = defaultSpec();
+    spec.process!.consoleSize = { height: 24, width: 80 };
+    const plan = compilePlan(spec, ctx({ consoleSocket: true }));
+    const i = find(plan, OpCode.Console);
+    expect(plan[i]?.args).toEqual(["/dev/pts/ptmx", 24n, 80n, 1n]);
+    expect(names(plan).slice(i - 2, i + 2)).toEqual(["PivotRoot", "Chdir", "Console", "Mount"]);
+    expect(ops(compilePlan(spec, ctx()), OpCode.Console)).toEqual([]);
+  });
+
+  it("joins namespaces with a path in stage 0, user first, and clones only the others", () => {
+    const spec = runcDefault();
+    spec.linux!.namespaces = [
+      { type: "pid" },
+      { type: "network", path: "/var/run/netns/x" },
+      { type: "ipc", path: "/proc/7/ns/ipc" },
+      { type: "uts" },
+      { type: "mount" },
+      { type: "user", path: "/proc/7/ns/user" },
+    ];
+    spec.process!.oomScoreAdj = -500;
+    const plan = compilePlan(spec, ctx());
+    expect(plan.slice(0, 5).map((o) => [OpCode[o.code], ...o.args])).toEqual([
+      ["Setns", "/proc/7/ns/user", big(CLONE_NEWUSER)],
+      ["Setns", "/proc/7/ns/ipc", big(CLONE_NEWIPC)],
+      ["Setns", "/var/run/netns/x", big(CLONE_NEWNET)],
+      ["OomScoreAdj", "-500"],
+      ["Clone", big(CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWNS)],
+    ]);
+    expect(ops(plan, OpCode.Uidmap)).toEqual([]);
+    expect(ops(plan, OpCode.LoopbackUp)).toEqual([]); // the joined network namespace is configured already
+    expect(ops(plan, OpCode.SetidRoot)).toHaveLength(1);
+  });
+
+  it("writes id maps from stage 0 and binds devices in a new user namespace", () => {
+    const spec = runcDefault();
+    spec.linux!.namespaces!.push({ type: "user" });
+    spec.linux!.uidMappings = [
+      { containerID: 0, hostID: 100000, size: 65536 },
+      { containerID: 65536, hostID: 5000, size: 1 },
+    ];
+    spec.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    const plan = compilePlan(spec, ctx());
+    expect(names(plan).slice(0, 6)).toEqual([
+      "Clone",
+      "Uidmap",
+      "Gidmap",
+      "InitBegin",
+      "Pdeathsig",
+      "Setsid",
+    ]);
+    expect(plan[0]?.args[0]).toBe(
+      big(CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS | CLONE_NEWUSER),
+    );
+    expect(plan[1]?.args).toEqual(["0 100000 65536\n65536 5000 1\n"]);
+    expect(plan[2]?.args).toEqual(["0 100000 65536\n"]);
+    expect(names(plan)[6]).toBe("SetidRoot");
+    expect(ops(plan, OpCode.Setgroups)).toEqual([]); // root on the host: runc writes no "deny"
+    expect(ops(plan, OpCode.Mknod)).toEqual([]);
+    expect(mountAt(plan, `${R}/dev/null`).map((o) => o.args)).toEqual([
+      ["/dev/null", `${R}/dev/null`, "", big(MS_BIND), ""],
+    ]);
+    expect(plan[find(plan, OpCode.Touch, `${R}/dev/null`)]?.args).toEqual([`${R}/dev/null`, 0o666n]);
+  });
+
+  it("denies setgroups only for a rootless single mapping of the caller's gid, as runc", () => {
+    const spec = defaultSpec({ rootless: true, uid: 1000, gid: 1000 });
+    const rootless = { ...host, rootlessEuid: true, egid: 1000 };
+    const plan = compilePlan(spec, ctx({ host: rootless }));
+    expect(names(plan).slice(0, 4)).toEqual(["Clone", "Setgroups", "Uidmap", "Gidmap"]);
+    expect(plan[1]?.args).toEqual(["deny"]);
+    expect(ops(compilePlan(spec, ctx({ host: { ...rootless, egid: 5 } })), OpCode.Setgroups)).toEqual([]);
+    expect(ops(compilePlan(spec, ctx()), OpCode.Setgroups)).toEqual([]);
+  });
+
+  it("keeps destinations inside the rootfs", () => {
+    const spec = runcDefault();
+    spec.mounts!.push({ destination: "/../../etc/", type: "tmpfs", source: "tmpfs" });
+    spec.mounts!.push({ destination: "/a/./b/../c", type: "tmpfs", source: "tmpfs" });
+    const plan = compilePlan(spec, ctx());
+    expect(mountAt(plan, `${R}/etc`)).toHaveLength(1);
+    expect(mountAt(plan, `${R}/a/c`)).toHaveLength(1);
+    for (const o of [...ops(plan, OpCode.Mount), ...ops(plan, OpCode.MkdirAll)]) {
+      const target = String(o.code === OpCode.Mount ? o.args[1] : o.args[0]);
+      expect(target === "/" || target.startsWith(`${R}/`) || target === R).toBe(true);
+    }
+  });
+
+  it("bind-mounts files and directories, remounting for flags and applying propagation", () => {
+    const spec = runcDefault();
+    spec.mounts!.push(
+      { destination: "/etc/hosts", type: "bind", source: "/etc/hosts", options: ["rbind", "ro", "rprivate"] },
+      { destination: "/data", type: "none", source: "data", options: ["bind"] },
+    );
+    const plan = compilePlan(spec, ctx());
+    const hosts = `${R}/etc/hosts`;
+    const i = find(plan, OpCode.Touch, hosts);
+    expect(plan.slice(i - 1, i + 4).map((o) => [OpCode[o.code], ...o.args])).toEqual([
+      ["MkdirAll", `${R}/etc`, 0o755n],
+      ["Touch", hosts, 0o755n],
+      ["Mount", "/etc/hosts", hosts, "", big(MS_BIND | MS_REC | MS_RDONLY), ""],
+      ["Mount", "", hosts, "", big(MS_BIND | MS_REC | MS_RDONLY | MS_REMOUNT), ""],
+      ["Mount", "", hosts, "", big(0x40000 | MS_REC), ""],
+    ]);
+    // A relative source is the bundle's; a plain bind needs no remount.
+    expect(mountAt(plan, `${R}/data`).map((o) => o.args)).toEqual([
+      ["/b/data", `${R}/data`, "", big(MS_BIND), ""],
+    ]);
+    expect(find(plan, OpCode.MkdirAll, `${R}/data`)).toBeGreaterThan(0);
+  });
+
+  it("refuses a bind source that does not exist", () => {
+    const spec = runcDefault();
+    spec.mounts!.push({ destination: "/x", type: "bind", source: "/missing/x" });
+    expect(() => compilePlan(spec, ctx())).toThrow(
+      new ConfigError("mounts[7].source", "/missing/x: no such file or directory"),
+    );
+  });
+
+  it("mounts a read-only tmpfs writable and makes it read-only after pivot_root", () => {
+    const spec = runcDefault();
+    spec.mounts!.push({ destination: "/run", type: "tmpfs", source: "tmpfs", options: ["nosuid", "ro"] });
+    const plan = compilePlan(spec, ctx());
+    expect(mountAt(plan, `${R}/run`)[0]?.args[3]).toBe(big(MS_NOSUID));
+    const remount = find(plan, OpCode.Mount, "", "/run");
+    expect(plan[remount]?.args).toEqual(["", "/run", "", big(MS_NOSUID | MS_RDONLY | MS_REMOUNT), ""]);
+    expect(remount).toBeGreaterThan(find(plan, OpCode.PivotRoot));
+  });
+
+  it("creates no devices when /dev is a bind mount", () => {
+    const spec = runcDefault();
+    spec.mounts![1] = { destination: "/dev", type: "bind", source: "/dev", options: ["rbind"] };
+    const plan = compilePlan(spec, ctx());
+    expect(ops(plan, OpCode.Mknod)).toEqual([]);
+    expect(ops(plan, OpCode.Symlink)).toEqual([]);
+  });
+
+  it("adds linux.devices after the defaults, a spec device replacing a default one", () => {
+    const spec = runcDefault();
+    spec.linux!.devices = [
+      { path: "/dev/null", type: "c", major: 1, minor: 3, fileMode: 0o600, uid: 5, gid: 6 },
+      { path: "/dev/sda", type: "b", major: 8, minor: 0 },
+      { path: "/dev/net/tun", type: "c", major: 10, minor: 200, fileMode: 0o20666 },
+      { path: "/dev/kmsg2", type: "c", major: 300, minor: 70000 },
+    ];
+    const nodes = ops(compilePlan(spec, ctx({ host: { ...host, kcore: true } })), OpCode.Mknod).map(
+      (o) => o.args,
+    );
+    expect(nodes.map((a) => a[0])).toEqual(
+      ["random", "full", "tty", "zero", "urandom", "null", "sda", "net/tun", "kmsg2"].map(
+        (d) => `${R}/dev/${d}`,
+      ),
+    );
+    expect(nodes[5]).toEqual([`${R}/dev/null`, big(0o20600), 259n, 5n, 6n]);
+    expect(nodes[6]).toEqual([`${R}/dev/sda`, big(0o60666), 0x800n, 0n, 0n]);
+    expect(nodes[7]?.[1]).toBe(big(0o20666));
+    expect(nodes[8]?.[2]).toBe(makedev(300, 70000));
+    expect(makedev(300, 70000)).toBe(
+      (0n << 32n) | (300n << 8n) | ((70000n & ~0xffn) << 12n) | (70000n & 0xffn),
+    );
+  });
+
+  it("links /dev/core only when the host has /proc/kcore", () => {
+    const plan = compilePlan(runcDefault(), ctx({ host: { ...host, kcore: true } }));
+    expect(find(plan, OpCode.Symlink, "/proc/kcore", `${R}/dev/core`)).toBeGreaterThan(0);
+  });
+
+  it("gives a v1 host a tmpfs with read-only binds of the container's cgroups", () => {
+    const mountinfo = [
+      "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755",
+      "32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct",
+      "35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory",
+      "40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,xattr,name=systemd",
+      "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw",
+    ].join("\n");
+    const layout = hostCgroupLayout(mountinfo, "/default/c1");
+    expect(layout).toEqual({
+      version: 1,
+      hierarchies: [
+        { name: "cpu,cpuacct", source: "/sys/fs/cgroup/cpu,cpuacct/default/c1", data: "cpu,cpuacct" },
+        { name: "memory", source: "/sys/fs/cgroup/memory/default/c1", data: "memory" },
+        { name: "systemd", source: "/sys/fs/cgroup/systemd/default/c1", data: "xattr,name=systemd" },
+      ],
+    });
+    const cg = `${R}/sys/fs/cgroup`;
+    const ro = MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RELATIME | MS_RDONLY;
+    const plan = compilePlan(runcDefault(), ctx({ host: { ...host, cgroup: layout } }));
+    expect(mountAt(plan, cg).map((o) => o.args)).toEqual([
+      ["tmpfs", cg, "tmpfs", big(MS_NOSUID | MS_NOEXEC | MS_NODEV), "mode=755"],
+    ]);
+    expect(mountAt(plan, `${cg}/memory`).map((o) => o.args)).toEqual([
+      ["/sys/fs/cgroup/memory/default/c1", `${cg}/memory`, "", big(MS_BIND | MS_REC | ro), ""],
+      ["", `${cg}/memory`, "", big(MS_BIND | MS_REC | ro | MS_REMOUNT), ""],
+    ]);
+    expect(
+      ops(plan, OpCode.Symlink)
+        .slice(0, 2)
+        .map((o) => o.args),
+    ).toEqual([
+      ["cpu,cpuacct", `${cg}/cpu`],
+      ["cpu,cpuacct", `${cg}/cpuacct`],
+    ]);
+    expect(hostCgroupLayout("29 1 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate", "/x")).toEqual({
+      version: 2,
+    });
+  });
+
+  it("mounts v1 hierarchies afresh in a private cgroup namespace", () => {
+    const spec = runcDefault();
+    spec.linux!.namespaces!.push({ type: "cgroup" });
+    const layout = {
+      version: 1 as const,
+      hierarchies: [{ name: "systemd", source: "/s", data: "name=systemd" }],
+    };
+    const plan = compilePlan(spec, ctx({ host: { ...host, cgroup: layout } }));
+    expect(mountAt(plan, `${R}/sys/fs/cgroup/systemd`).map((o) => o.args)).toEqual([
+      [
+        "cgroup",
+        `${R}/sys/fs/cgroup/systemd`,
+        "cgroup",
+        big(MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY),
+        "name=systemd",
+      ],
+    ]);
+  });
+
+  it("runs hooks at the right points", () => {
+    const spec = runcDefault();
+    spec.hooks = {
+      prestart: [{ path: "/bin/pre" }],
+      createContainer: [{ path: "/bin/cc", args: ["cc", "-x"], env: ["A=1"], timeout: 3 }],
+      startContainer: [{ path: "/bin/sc" }],
+      poststart: [{ path: "/bin/post" }],
+    };
+    const plan = compilePlan(spec, ctx());
+    expect(ops(plan, OpCode.Sync).map((o) => o.args[0])).toEqual([
+      "cgroups",
+      "create-runtime",
+      "create-container",
+      "ready",
+    ]);
+    const cr = find(plan, OpCode.Sync, "create-runtime");
+    expect(cr).toBeGreaterThan(find(plan, OpCode.Symlink, "/proc/self/fd/2"));
+    expect(plan.slice(cr + 1, cr + 5).map((o) => [OpCode[o.code], ...o.args])).toEqual([
+      ["Sync", "create-container"],
+      ["Chdir", R],
+      ["Hook", "createContainer", "/bin/cc", 3n, 2n, "cc", "-x", 1n, "A=1"],
+      ["PivotRoot", R],
+    ]);
+    expect(plan.slice(-3).map((o) => OpCode[o.code])).toEqual(["FifoWait", "Hook", "Exec"]);
+    expect(plan.at(-2)?.args).toEqual(["startContainer", "/bin/sc", 0n, 1n, "/bin/sc", 0n]);
+    expect(ops(plan, OpCode.Hook)).toHaveLength(2); // prestart and poststart are tsrun's
+  });
+
+  it("honours labels, hostname, domainname, sysctls, umask, user and rlimit numbers", () => {
+    const spec = runcDefault();
+    spec.domainname = "example.org";
+    spec.linux!.sysctl = { "net.ipv4.ip_forward": "1" };
+    spec.process!.user = { uid: 1000, gid: 1000, umask: 0o077, additionalGids: [10, 20] };
+    spec.process!.cwd = "/home/user";
+    spec.process!.rlimits = [
+      { type: "RLIMIT_CORE", soft: 0, hard: 2 ** 64 },
+      { type: "RLIMIT_NPROC", soft: 100, hard: 200 },
+      { type: "RLIMIT_RTTIME", soft: 1, hard: 1 },
+    ];
+    const plan = compilePlan(spec, ctx({ labels: { ready: "procReady" } }));
+    expect(find(plan, OpCode.Sync, "procReady")).toBeGreaterThan(0);
+    expect(find(plan, OpCode.Setdomainname, "example.org")).toBe(find(plan, OpCode.Sethostname, "runc") + 1);
+    expect(find(plan, OpCode.WriteFile, "/proc/sys/net/ipv4/ip_forward", "1")).toBeGreaterThan(0);
+    expect(ops(plan, OpCode.Umask).at(-1)?.args).toEqual([0o77n]);
+    expect(ops(plan, OpCode.Setuser)[0]?.args).toEqual([1000n, 1000n, 2n, 10n, 20n]);
+    expect(names(plan).slice(find(plan, OpCode.CapBounding), find(plan, OpCode.Caps) + 1)).toEqual([
+      "CapBounding",
+      "Setuser",
+      "Chdir",
+      "Caps",
+    ]);
+    expect(plan[find(plan, OpCode.Setuser) + 1]?.args).toEqual(["/home/user"]);
+    expect(ops(plan, OpCode.Rlimit).map((o) => o.args)).toEqual([
+      [4n, 0n, -1n],
+      [6n, 100n, 200n],
+      [15n, 1n, 1n],
+    ]);
+  });
+
+  it("uses the rootfs propagation asked for", () => {
+    const spec = runcDefault();
+    spec.linux!.rootfsPropagation = "private";
+    const plan = compilePlan(spec, ctx());
+    expect(mountAt(plan, "/")[0]?.args).toEqual(["", "/", "", big(0x40000), ""]);
+  });
+});
