@@ -90,6 +90,8 @@ class RelayImpl implements Relay {
     this.#toMaster.onDrain = () => this.#source?.resume();
 
     this.#reader.on("data", this.#onData);
+    // libuv reports EOF early when poll() says POLLHUP after a short read, while the kernel may still hold
+    // output; #drainMaster reads that rest.
     this.#reader.on("end", () => this.#finish(true));
     this.#reader.on("close", () => this.#finish(true));
     this.#reader.on("error", (err: NodeJS.ErrnoException) => {
