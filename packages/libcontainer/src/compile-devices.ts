@@ -3,9 +3,9 @@
 // /dev/core when the host has /proc/kcore.
 
 import { posix } from "node:path";
-import { hostPath } from "./compile-mounts.js";
 import { MS_BIND } from "./mount-options.js";
 import { type Op, op } from "./plan.js";
+import type { RootfsResolver } from "./secure-join.js";
 import type { LinuxDevice } from "./spec.js";
 
 const S_IFMT = 0o170000;
@@ -48,14 +48,14 @@ export function deviceList(specDevices: readonly LinuxDevice[] | undefined): Lin
 
 export function compileDevices(
   specDevices: readonly LinuxDevice[] | undefined,
-  rootfs: string,
+  resolver: RootfsResolver,
   opts: { userns: boolean; kcore: boolean },
 ): Op[] {
   // Device modes are exact (0666 means 0666), as runc's umask(0) around its mknods.
   const ops: Op[] = [op.umask(0)];
   const dirs = new Set<string>();
   for (const d of deviceList(specDevices)) {
-    const target = hostPath(rootfs, d.path);
+    const target = resolver.host(d.path);
     const dir = posix.dirname(target);
     if (!dirs.has(dir)) ops.push(op.mkdirAll(dir, 0o755));
     dirs.add(dir);
@@ -70,7 +70,7 @@ export function compileDevices(
     ops.push(op.mknod(target, mode, dev, d.uid ?? 0, d.gid ?? 0));
   }
   // The devpts instance mounted at /dev/pts has its own ptmx; /dev/ptmx must lead there, not to the host's.
-  ops.push(op.symlink("pts/ptmx", hostPath(rootfs, "/dev/ptmx")));
+  ops.push(op.symlink("pts/ptmx", resolver.host("/dev/ptmx")));
   const links: [string, string][] = [
     ["/proc/self/fd", "/dev/fd"],
     ["/proc/self/fd/0", "/dev/stdin"],
@@ -78,6 +78,6 @@ export function compileDevices(
     ["/proc/self/fd/2", "/dev/stderr"],
   ];
   if (opts.kcore) links.push(["/proc/kcore", "/dev/core"]);
-  for (const [target, link] of links) ops.push(op.symlink(target, hostPath(rootfs, link)));
+  for (const [target, link] of links) ops.push(op.symlink(target, resolver.host(link)));
   return ops;
 }

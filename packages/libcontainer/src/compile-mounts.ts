@@ -7,27 +7,21 @@ import { ConfigError } from "./errors.js";
 import type { PathKind } from "./host-facts.js";
 import { isBindMount, MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT, parseMountOptions } from "./mount-options.js";
 import { type Op, op } from "./plan.js";
+import type { RootfsResolver } from "./secure-join.js";
 import type { Mount } from "./spec.js";
 
 /**
- * The container path made canonical: absolute, no "." or "..", no trailing slash. ".." cannot climb above "/",
- * so "/../../etc" is "/etc" and the target stays under the rootfs.
- * Symlinks inside the rootfs are not resolved here (the compiler does not read the rootfs); the executor follows
- * them on the host side as mount(2) does.
+ * The container path made canonical, lexically: absolute, no "." or "..", no trailing slash. ".." cannot climb
+ * above "/", so "/../../etc" is "/etc". Mount targets go through RootfsResolver, which also follows symlinks.
  */
 export function containerPath(path: string): string {
   const p = posix.normalize(`/${path}`);
   return p.length > 1 && p.endsWith("/") ? p.slice(0, -1) : p;
 }
 
-/** Host-side path of a container path, before pivot_root. */
-export function hostPath(rootfs: string, path: string): string {
-  const p = containerPath(path);
-  return p === "/" ? rootfs : `${rootfs}${p}`;
-}
-
 export interface MountContext {
-  rootfs: string;
+  /** Resolves targets inside the rootfs; told about each mount made. */
+  resolver: RootfsResolver;
   bundle: string;
   pathKind: (path: string) => PathKind;
   cgroup: CgroupLayout;
@@ -48,8 +42,8 @@ export function compileMounts(mounts: readonly Mount[], ctx: MountContext): Comp
   const ops: Op[] = [];
   const remountReadonly: CompiledMounts["remountReadonly"] = [];
   mounts.forEach((m, i) => {
-    const dest = containerPath(m.destination);
-    const target = hostPath(ctx.rootfs, dest);
+    const dest = ctx.resolver.resolve(m.destination);
+    const target = ctx.resolver.host(dest);
     const { flags, propagation, data } = parseMountOptions(m.options);
     const propagate = () => propagation.map((p) => op.mount("", target, "", p, ""));
 
@@ -66,9 +60,11 @@ export function compileMounts(mounts: readonly Mount[], ctx: MountContext): Comp
       if (flags & ~(MS_BIND | MS_REC | MS_REMOUNT))
         ops.push(op.mount("", target, "", flags | MS_REMOUNT, ""));
       ops.push(...propagate());
+      ctx.resolver.mounted(dest, kind === "dir" ? source : null);
       return;
     }
 
+    ctx.resolver.mounted(dest, null);
     const type = m.type ?? "";
     if (type === "cgroup") {
       ops.push(

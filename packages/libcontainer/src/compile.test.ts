@@ -32,6 +32,7 @@ const R = "/b/rootfs";
 
 const host: HostFacts = {
   pathKind: (p) => (p.startsWith("/missing") ? "missing" : /\.(conf|txt)$|\/hosts$/.test(p) ? "file" : "dir"),
+  readlink: () => null,
   kcore: false,
   cgroup: { version: 2 },
   lastCap: 40,

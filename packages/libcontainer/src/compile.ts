@@ -5,10 +5,11 @@
 import { compileDevices } from "./compile-devices.js";
 import { compileMounts, needsDevSetup } from "./compile-mounts.js";
 import { execOp, hookOps, identityOps, idMapText, rlimitOps } from "./compile-process.js";
-import { type HostFacts, pathKind, probeHost } from "./host-facts.js";
+import { type HostFacts, hostFacts } from "./host-facts.js";
 import { MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SLAVE, PROPAGATION } from "./mount-options.js";
 import { cloneFlags, hasNamespace, hasNewNamespace, joinOrder, NAMESPACE_FLAGS } from "./namespaces.js";
 import { type Op, op, type Plan } from "./plan.js";
+import { RootfsResolver } from "./secure-join.js";
 import type { Spec } from "./spec.js";
 
 /** OP_SYNC labels: where the init stops for tsrun, and what tsrun does there. */
@@ -54,18 +55,7 @@ export function compilePlan(spec: Spec, ctx: CompileContext): Plan {
   const process = spec.process;
   if (!process) throw new Error("compile: spec has no process");
   const labels = { ...SYNC_LABELS, ...ctx.labels };
-  const needProbe =
-    ctx.host?.cgroup === undefined || ctx.host.kcore === undefined || ctx.host.lastCap === undefined;
-  const host: HostFacts = {
-    ...(needProbe
-      ? probeHost(spec.linux?.cgroupsPath ?? "/")
-      : {
-          pathKind,
-          rootlessEuid: (globalThis.process.geteuid?.() ?? 0) !== 0,
-          egid: globalThis.process.getegid?.() ?? 0,
-        }),
-    ...ctx.host,
-  } as HostFacts;
+  const host = hostFacts(ctx.host, spec.linux?.cgroupsPath ?? "/");
   const linux = spec.linux ?? {};
   const namespaces = linux.namespaces ?? [];
   const hooks = spec.hooks ?? {};
@@ -102,8 +92,9 @@ export function compilePlan(spec: Spec, ctx: CompileContext): Plan {
   const rootProp = linux.rootfsPropagation ? (PROPAGATION[linux.rootfsPropagation] ?? 0) : MS_SLAVE | MS_REC;
   plan.push(op.mount("", "/", "", rootProp, ""), op.mount(rootfs, rootfs, "", MS_BIND | MS_REC, ""));
 
+  const resolver = new RootfsResolver(rootfs, host.readlink);
   const mounts = compileMounts(spec.mounts ?? [], {
-    rootfs,
+    resolver,
     bundle: ctx.bundle,
     pathKind: host.pathKind,
     cgroup: host.cgroup,
@@ -112,7 +103,7 @@ export function compilePlan(spec: Spec, ctx: CompileContext): Plan {
   plan.push(...mounts.ops);
   if (needsDevSetup(spec.mounts ?? [])) {
     plan.push(
-      ...compileDevices(linux.devices, rootfs, {
+      ...compileDevices(linux.devices, resolver, {
         userns: hasNamespace(namespaces, "user"),
         kcore: host.kcore,
       }),

@@ -3,12 +3,15 @@
 
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { type CgroupLayout, hostCgroupLayout } from "./compile-cgroup.js";
+import { type Readlink, readlink } from "./secure-join.js";
 
 export type PathKind = "dir" | "file" | "missing";
 
 export interface HostFacts {
   /** What a bind-mount source is: the target is made a directory for a directory, a file otherwise. */
   pathKind(path: string): PathKind;
+  /** Symlink targets in the rootfs and bind sources, to resolve mount targets inside the rootfs. */
+  readlink: Readlink;
   /** runc links /dev/core to /proc/kcore only when the kernel has it (CONFIG_PROC_KCORE). */
   kcore: boolean;
   /** How to give the container a /sys/fs/cgroup for a `cgroup` mount. */
@@ -39,10 +42,29 @@ export function probeHost(cgroupPath = "/"): HostFacts {
   } catch {}
   return {
     pathKind,
+    readlink,
     kcore: existsSync("/proc/kcore"),
     cgroup: hostCgroupLayout(readFileSync("/proc/self/mountinfo", "utf8"), cgroupPath),
     lastCap,
     rootlessEuid: (process.geteuid?.() ?? 0) !== 0,
     egid: process.getegid?.() ?? 0,
+  };
+}
+
+/** `partial` completed from the real host; the host is only read for what is missing. */
+export function hostFacts(partial: Partial<HostFacts> | undefined, cgroupPath: string): HostFacts {
+  const p = partial ?? {};
+  const probed =
+    p.cgroup === undefined || p.kcore === undefined || p.lastCap === undefined
+      ? probeHost(cgroupPath)
+      : undefined;
+  return {
+    pathKind: p.pathKind ?? pathKind,
+    readlink: p.readlink ?? readlink,
+    kcore: p.kcore ?? probed?.kcore ?? false,
+    cgroup: p.cgroup ?? probed?.cgroup ?? { version: 2 },
+    lastCap: p.lastCap ?? probed?.lastCap ?? 40,
+    rootlessEuid: p.rootlessEuid ?? (process.geteuid?.() ?? 0) !== 0,
+    egid: p.egid ?? process.getegid?.() ?? 0,
   };
 }
