@@ -193,6 +193,24 @@ describe("relay: input → master", () => {
     expect(input.isPaused()).toBe(true);
   });
 
+  it("waits out EAGAIN on a full master and delivers all input in order", async () => {
+    const { master, slaveFd } = pair();
+    cleanups.push(() => closeQuietly(slaveFd));
+    makeTransparent(slaveFd);
+    const data = randomBytes(512 * 1024);
+    const input = new PassThrough();
+    const relay = createRelay(master, { input, output: new PassThrough() });
+    input.end(data);
+    // Nobody reads the slave yet: the pty fills up (a few KiB) and the master's writes get EAGAIN.
+    await sleep(50);
+    const got = await readFor(slaveFd, data.length, 5000);
+    expect(got.length).toBe(data.length);
+    expect(got.equals(data)).toBe(true);
+    expect(relay.bytesIn).toBe(data.length);
+    relay.shutdown();
+    await relay.done;
+  });
+
   it("reads a terminal fd without touching its O_NONBLOCK, both ways", async () => {
     // `user` plays the user's terminal: its slave fd is what a shell would have on fds 0 and 1.
     const user = pair();

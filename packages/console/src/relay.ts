@@ -1,4 +1,4 @@
-import { readSync } from "node:fs";
+import { closeSync, readSync } from "node:fs";
 import tty from "node:tty";
 import { Console } from "./console.js";
 import { ConsoleError } from "./errors.js";
@@ -37,7 +37,6 @@ class RelayImpl implements Relay {
   bytesIn = 0;
   readonly #masterFd: number;
   readonly #masterName: string;
-  readonly #readFd: number;
   readonly #reader: tty.ReadStream;
   readonly #readerClosed: Promise<void>;
   readonly #out: Sink;
@@ -61,6 +60,7 @@ class RelayImpl implements Relay {
     // The master must be non-blocking for libuv's readiness-driven reads; it is ours to change (unlike the
     // user's terminal), and its old flags come back at the end.
     let restoreFlags: number | undefined;
+    let readFd = -1;
     try {
       const flags = getFileFlags(this.#masterFd, this.#masterName);
       if ((flags & O_NONBLOCK) === 0) {
@@ -68,14 +68,15 @@ class RelayImpl implements Relay {
         restoreFlags = flags;
       }
       // A tty.ReadStream closes its fd when destroyed, so it gets a dup and the caller keeps the master.
-      this.#readFd = sysDupCloexec(this.#masterFd, this.#masterName);
+      readFd = sysDupCloexec(this.#masterFd, this.#masterName);
+      this.#reader = new tty.ReadStream(readFd);
     } catch (err) {
       this.#source?.stop();
+      if (readFd >= 0) closeSync(readFd);
       if (restoreFlags !== undefined) setFileFlags(this.#masterFd, restoreFlags, this.#masterName);
       throw err;
     }
     this.#restoreFlags = restoreFlags;
-    this.#reader = new tty.ReadStream(this.#readFd);
     this.#readerClosed = new Promise((resolve) => this.#reader.once("close", () => resolve()));
     this.#out =
       typeof opts.output === "number"
