@@ -140,6 +140,23 @@ describe("relay: master → output", () => {
     expect((await readFor(master.fd, 6)).toString()).toBe("after\n");
   });
 
+  it("shutdown() ends even while the program keeps writing", async () => {
+    const { master, slaveFd } = pair();
+    const sink = hashingSink();
+    const relay = createRelay(master, { output: sink.stream });
+    const child = spawn("cat", ["/dev/zero"], { stdio: ["ignore", slaveFd, "inherit"] });
+    closeSync(slaveFd);
+    await sleep(50);
+    const t0 = Date.now();
+    relay.shutdown();
+    await relay.done;
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(sink.bytes()).toBe(relay.bytesOut);
+    expect(sink.bytes()).toBeGreaterThan(0);
+    child.kill("SIGKILL");
+    await exited(child);
+  });
+
   it("finishes when the output stream is destroyed early", async () => {
     const { master, slaveFd } = pair();
     let seen = 0;

@@ -30,6 +30,9 @@ export interface Relay {
 }
 
 const DRAIN_CHUNK = 64 * 1024;
+// More than a pty can hold (n_tty's 4 KiB plus the 640 KiB flip-buffer limit): past this, a program that
+// is still writing after shutdown() is producing new output, not leftovers.
+const DRAIN_LIMIT = 2 * 1024 * 1024;
 
 class RelayImpl implements Relay {
   readonly done: Promise<void>;
@@ -158,7 +161,7 @@ class RelayImpl implements Relay {
     // Then what the kernel still buffers: the master is non-blocking, so this stops at EAGAIN, or at EIO
     // once the last byte from a closed slave was read.
     const buf = Buffer.allocUnsafe(DRAIN_CHUNK);
-    for (;;) {
+    for (let total = 0; total < DRAIN_LIMIT; ) {
       let n: number;
       try {
         n = readSync(this.#masterFd, buf, 0, buf.length, null);
@@ -166,6 +169,7 @@ class RelayImpl implements Relay {
         break;
       }
       if (n === 0) break;
+      total += n;
       this.#emit(Buffer.from(buf.subarray(0, n)), false);
     }
   }
@@ -190,7 +194,7 @@ class RelayImpl implements Relay {
  * non-blocking. The relay closes nothing it was given: close the master after `done`.
  */
 export function createRelay(master: Console | number, opts: RelayOptions): Relay {
-  const console = typeof master === "number" ? new Console(master) : master;
-  if (console.closed) throw new ConsoleError("relay", { path: console.name, code: "EBADF" });
-  return new RelayImpl(console, opts);
+  const c = typeof master === "number" ? new Console(master) : master;
+  if (c.closed) throw new ConsoleError("relay", { path: c.name, code: "EBADF" });
+  return new RelayImpl(c, opts);
 }
