@@ -27,6 +27,7 @@ import {
 } from "./namespaces.js";
 import { type Op, OpCode, type Plan } from "./plan.js";
 import type { Spec } from "./spec.js";
+import { containerdSpec, podmanSpec } from "./test-specs.js";
 
 const R = "/b/rootfs";
 
@@ -543,5 +544,42 @@ describe("compilePlan: variants", () => {
     spec.linux!.rootfsPropagation = "private";
     const plan = compilePlan(spec, ctx());
     expect(mountAt(plan, "/")[0]?.args).toEqual(["", "/", "", big(0x40000), ""]);
+  });
+});
+
+describe("compilePlan: real clients' specs", () => {
+  it("compiles containerd's, with the loopback up and /run a tmpfs", () => {
+    const plan = compilePlan(containerdSpec(), ctx({ rootfs: "/r" }));
+    expect(ops(plan, OpCode.LoopbackUp)).toHaveLength(1);
+    expect(mountAt(plan, "/r/run")[0]?.args.slice(2)).toEqual([
+      "tmpfs",
+      big(MS_NOSUID | MS_STRICTATIME),
+      "mode=755,size=65536k",
+    ]);
+    expect(mountAt(plan, "/r/proc")[0]?.args[3]).toBe(big(MS_NOSUID | MS_NOEXEC | MS_NODEV));
+    expect(ops(plan, OpCode.Caps)[0]?.args[0]).toBe(0xa80425fbn); // docker's 14 default capabilities
+    expect(ops(plan, OpCode.Sethostname)).toEqual([]);
+    expect(plan.at(-1)?.args).toEqual(["sh", 1n, "sh", 0n]);
+  });
+
+  it("compiles podman's (seccomp aside): file and directory binds, a private cgroup mount", () => {
+    const spec = podmanSpec();
+    delete spec.linux?.seccomp;
+    const plan = compilePlan(spec, ctx({ rootfs: "/r", fifo: true, preserveFds: 1 }));
+    const hosts = mountAt(plan, "/r/etc/hosts").map((o) => o.args);
+    expect(hosts).toEqual([
+      ["/run/containers/storage/vfs-containers/abc/userdata/hosts", "/r/etc/hosts", "", big(MS_BIND), ""],
+      ["", "/r/etc/hosts", "", big(0x40000 | MS_REC), ""],
+    ]);
+    expect(find(plan, OpCode.Touch, "/r/etc/hosts")).toBeGreaterThan(0);
+    expect(find(plan, OpCode.MkdirAll, "/r/dev/shm")).toBeGreaterThan(0);
+    expect(mountAt(plan, "/r/sys/fs/cgroup").map((o) => o.args[2])).toEqual(["cgroup2", ""]);
+    expect(find(plan, OpCode.WriteFile, "/proc/sys/net/ipv4/ping_group_range", "0 0")).toBeGreaterThan(0);
+    expect(ops(plan, OpCode.OomScoreAdj)[0]?.args).toEqual(["0"]);
+    expect(ops(plan, OpCode.CloseFrom)[0]?.args).toEqual([4n]);
+    expect(ops(plan, OpCode.Rlimit).map((o) => o.args)).toEqual([
+      [7n, 1048576n, 1048576n],
+      [6n, 4194304n, 4194304n],
+    ]);
   });
 });

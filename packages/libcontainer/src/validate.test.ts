@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultSpec } from "./default-spec.js";
 import { ConfigError } from "./errors.js";
+import { containerdSpec, podmanSpec } from "./test-specs.js";
 import { parseSpec, resolveRootfs, validateSpec } from "./validate.js";
 
 let bundle: string;
@@ -301,6 +302,15 @@ describe("validateSpec", () => {
         s.hooks = { createContainer: [{ path: "/bin/true" }] };
       }),
     ).toBe("ok");
+    expect(check((s) => (s.linux.resources = { devices: [{ allow: true, type: "x" }] }))).toBe(
+      "config.json: linux.resources.devices[0].type: must be one of a, b, c",
+    );
+    expect(check((s) => (s.linux.resources = { devices: [{ allow: true, access: "rwx" }] }))).toBe(
+      "config.json: linux.resources.devices[0].access: must be made of r, w and m",
+    );
+    expect(check((s) => (s.linux.resources = { devices: [{ allow: "yes" }] }))).toBe(
+      "config.json: linux.resources.devices[0].allow: must be a boolean",
+    );
     expect(check((s) => (s.linux.resources = { memory: { limit: "1g" } }))).toBe(
       "config.json: linux.resources.memory.limit: must be a number",
     );
@@ -334,5 +344,18 @@ describe("parseSpec", () => {
     );
     spec.root = { path: join(bundle, "rootfs") };
     expect(() => parseSpec(JSON.stringify(spec), "/nonexistent")).not.toThrow();
+  });
+});
+
+describe("real clients' specs", () => {
+  it("accepts containerd's", () => {
+    expect(() => validateSpec(containerdSpec())).not.toThrow();
+  });
+
+  it("accepts podman's but for its seccomp profile, which tsrun does not apply yet", () => {
+    expect(() => validateSpec(podmanSpec())).toThrow("config.json: linux.seccomp is not supported yet");
+    const s = podmanSpec();
+    delete s.linux?.seccomp;
+    expect(() => validateSpec(s)).not.toThrow();
   });
 });

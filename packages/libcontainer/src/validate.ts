@@ -379,8 +379,24 @@ function validateResources(v: unknown): void {
     }
   }
   optArray(r.devices, "linux.resources.devices").forEach((x, i) => {
-    const d = object(x, `linux.resources.devices[${i}]`);
-    if (typeof d.allow !== "boolean") fail(`linux.resources.devices[${i}].allow`, "must be a boolean");
+    const field = `linux.resources.devices[${i}]`;
+    const d = object(x, field);
+    if (typeof d.allow !== "boolean") fail(`${field}.allow`, "must be a boolean");
+    if (d.type !== undefined && d.type !== null && !["a", "b", "c"].includes(d.type as string)) {
+      fail(`${field}.type`, "must be one of a, b, c");
+    }
+    for (const k of ["major", "minor"]) {
+      if (d[k] !== undefined && d[k] !== null && !(isInt(d[k]) && (d[k] as number) >= -1)) {
+        fail(`${field}.${k}`, "must be an integer (-1 for any)");
+      }
+    }
+    if (
+      d.access !== undefined &&
+      d.access !== null &&
+      !(typeof d.access === "string" && /^[rwm]*$/.test(d.access))
+    ) {
+      fail(`${field}.access`, "must be made of r, w and m");
+    }
   });
 }
 
