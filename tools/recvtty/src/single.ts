@@ -21,7 +21,11 @@ export async function runSingle(
     // We relay to a terminal or a pipe that does its own output processing; a second \n → \r\n
     // translation in the container's pty would double the carriage returns.
     master.clearONLCR();
-    const relay = createRelay(master, { input: opts.noStdin ? null : 0, output: 1 });
+    // process.stdin rather than fd 0: for a pipe or socket, @tsrun/console would read fd 0 with
+    // blocking reads on the libuv threadpool, and a read parked there keeps process.exit() from
+    // returning until someone types. Node's own stdin stream polls instead, and for a terminal it
+    // reopens the device, so the O_NONBLOCK it sets never reaches the caller's shell.
+    const relay = createRelay(master, { input: opts.noStdin ? null : process.stdin, output: 1 });
     opts.onRelay(relay);
     await relay.done;
   } finally {
