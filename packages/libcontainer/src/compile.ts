@@ -137,12 +137,14 @@ export function compilePlan(spec: Spec, ctx: CompileContext): Plan {
   if (spec.root?.readonly) plan.push(op.mount("", "/", "", MS_BIND | MS_REMOUNT | MS_RDONLY, ""));
   plan.push(op.umask(process.user.umask ?? 0o022));
 
-  if (spec.hostname !== undefined) plan.push(op.sethostname(spec.hostname));
-  if (spec.domainname !== undefined) plan.push(op.setdomainname(spec.domainname));
+  // An empty name means "leave it", as in runc; validation made sure there is a uts namespace of our own.
+  if (spec.hostname) plan.push(op.sethostname(spec.hostname));
+  if (spec.domainname) plan.push(op.setdomainname(spec.domainname));
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
     plan.push(op.writeFile(`/proc/sys/${key.replaceAll(".", "/")}`, value));
   }
-  // Read-only paths before masked ones: a masked path below a read-only one (/proc/sys/...) still gets masked.
+  // runc's order: read-only paths, then masked ones. Both run after pivot_root, so their paths (and any
+  // symlinks in them) resolve inside the container.
   for (const p of linux.readonlyPaths ?? []) plan.push(op.readonlyPath(p));
   for (const p of linux.maskedPaths ?? []) plan.push(op.maskPath(p));
   // runc sets rlimits from the parent at procReady; setting them here, still as root, is the same moment.
