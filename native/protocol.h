@@ -9,6 +9,7 @@
  *   _TSRUN_INITPIPE  SOCK_STREAM unix socket to tsrun (frames below, both ways)            required
  *   _TSRUN_CONSOLE   unix socket on which OP_CONSOLE sends the pty master (SCM_RIGHTS)      optional
  *   _TSRUN_FIFOFD    O_PATH fd of <state>/exec.fifo, reopened O_WRONLY by OP_FIFO_WAIT       optional
+ *   _TSRUN_PRESERVE_FDS  N: fds 3 .. 3+N-1 are the user's (--preserve-fds) and stay open across exec      optional
  *   _TSRUN_LOGLEVEL  "debug" makes the executor log each op to stderr-equivalent frames     optional
  * Everything else from fd 3 up is marked close-on-exec as the executor starts.
  *
@@ -93,12 +94,16 @@ enum op_code {
   OP_SETUSER = 43,       /* i64 uid, i64 gid, i64 n, then n × i64 additional gids; keeps caps across it;
                             with n = 0 and setgroups "deny" the groups are left alone, as runc */
   OP_CAPS = 44,          /* i64 effective, i64 permitted, i64 inheritable, i64 ambient (masks) */
-  OP_FIFO_WAIT = 45,     /* no args: open /proc/self/fd/$_TSRUN_FIFOFD O_WRONLY (blocks until start), write "0" */
+  OP_FIFO_WAIT = 45,     /* no args: close the init channel (tsrun's create sees EOF: setup succeeded), then open /proc/self/fd/$_TSRUN_FIFOFD O_WRONLY (blocks until start), write "0" */
   OP_CLOSE_FROM = 46,    /* i64 first: mark fds >= first close-on-exec (close_range) */
   OP_EXEC = 47,          /* path, i64 argc, argv..., i64 envc, env...: execve; a path without '/' is looked up in
                             the PATH of env, as execvpe does; ENOENT reads "exec: <path>: no such file or
                             directory" and exit 127, EACCES "... permission denied" and exit 126 */
   OP_STDIO_BLOCKING = 48, /* no args: clear O_NONBLOCK on 0, 1, 2 (a relay may have set it on our pipes) */
+  OP_LOOKUP = 50,        /* path, i64 envc, env...: resolve the program now, as OP_EXEC would, so a missing or
+                            non-executable one fails `create` rather than `start`; OP_EXEC of the same path then
+                            uses the result. Errors as runc's: 'exec: "sh2": executable file not found in $PATH',
+                            'exec: "/x": stat /x: no such file or directory' (exit 127), '... permission denied' (126) */
   OP_HOOK = 49,          /* label, path, i64 timeout_s (0 = none), i64 argc, argv..., i64 envc, env...: fork, exec with
                             the current hook stdin (see FRAME_OK) on its stdin, wait; a non-zero exit, a signal or
                             the timeout (SIGKILL) is an error "<label> hook <path>: ..." */

@@ -69,7 +69,8 @@ void op_setid_root(void);
 void op_setuser(const struct op *op);
 void op_caps(const struct op *op);
 void op_console(const struct op *op);        /* console.c */
-void op_exec(const struct op *op);           /* exec.c */
+void op_lookup(const struct op *op);         /* exec.c */
+void op_exec(const struct op *op);
 void op_hook(const struct op *op);           /* hook.c */
 void op_sync(const struct op *op);
 void reset_signals(void);                     /* exec.c: dispositions to SIG_DFL, mask empty */

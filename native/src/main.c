@@ -95,8 +95,10 @@ int main(void) {
   /* A hook closing its stdin early must not kill us with SIGPIPE; exec and hooks reset this to SIG_DFL. */
   signal(SIGPIPE, SIG_IGN);
   /* Everything from 3 up, our own channels included, must vanish at execve: the init channel reaching EOF is how
-   * tsrun learns that the container process started. */
-  cloexec_from(3);
+   * tsrun learns that the container process started. The exception is the fds the user asked to pass on
+   * (--preserve-fds N: fds 3 .. 3+N-1, placed there by tsrun). */
+  int preserve = env_fd("_TSRUN_PRESERVE_FDS");
+  cloexec_from(3 + (preserve > 0 ? preserve : 0));
   /* The socket end libuv hands us should be blocking already; make sure, since every read here assumes it. */
   int fl = fcntl(g_chan, F_GETFL);
   if (fl < 0) fail("init pipe fd %d", g_chan);

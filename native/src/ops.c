@@ -28,6 +28,10 @@ static void op_rlimit(const struct op *op) {
  */
 static void op_fifo_wait(void) {
   int pfd = env_fd("_TSRUN_FIFOFD");
+  /* Setup is over: closing the channel is how `tsrun create` learns it may return (as runc's init closes its
+   * sync pipe before the fifo). A failure from here on can only reach our stderr. */
+  if (g_chan >= 0) close(g_chan);
+  g_chan = -1;
   char path[64];
   if (pfd < 0) fail_status(1, "fifo wait: _TSRUN_FIFOFD is not set");
   snprintf(path, sizeof path, "/proc/self/fd/%d", pfd);
@@ -103,6 +107,7 @@ void run_op(const struct op *op) {
     cloexec_from((unsigned)first);
     break;
   }
+  case OP_LOOKUP: op_lookup(op); break;
   case OP_EXEC: op_exec(op); break;
   case OP_STDIO_BLOCKING: op_stdio_blocking(); break;
   case OP_HOOK: op_hook(op); break;

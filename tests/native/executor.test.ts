@@ -180,18 +180,38 @@ describe("tsrun-exec", () => {
     expect(r.init?.code).toBe(1);
   });
 
-  it("reports a missing binary as 'no such file or directory' with status 127, by path and by PATH lookup", async () => {
-    for (const path of ["/bin/nope", "nope"]) {
-      const plan: Plan = [
-        op.clone(CLONE_NEWNS | CLONE_NEWPID),
-        op.initBegin(),
-        ...rootfsOps({ devices: false }),
-        op.exec(path, [path], ENV),
-      ];
-      const r = await runPlan(plan);
-      expect(r.errors).toEqual([`exec: ${path}: no such file or directory`]);
-      expect(r.init).toEqual({ code: 127, signal: null });
+  it("reports a missing binary with runc's texts and status 127, by path and by PATH lookup", async () => {
+    const cases = [
+      ["/bin/nope", 'exec: "/bin/nope": stat /bin/nope: no such file or directory'],
+      ["nope", 'exec: "nope": executable file not found in $PATH'],
+    ];
+    for (const [path, text] of cases as [string, string][]) {
+      for (const lookup of [true, false]) {
+        const plan: Plan = [
+          op.clone(CLONE_NEWNS | CLONE_NEWPID),
+          op.initBegin(),
+          ...rootfsOps({ devices: false }),
+          ...(lookup ? [op.lookup(path, ENV)] : []),
+          op.exec(path, [path], ENV),
+        ];
+        const r = await runPlan(plan);
+        expect(r.errors).toEqual([text]);
+        expect(r.init).toEqual({ code: 127, signal: null });
+      }
     }
+  });
+
+  it("lets OP_EXEC use what OP_LOOKUP resolved", async () => {
+    const plan: Plan = [
+      op.clone(CLONE_NEWNS | CLONE_NEWPID),
+      op.initBegin(),
+      ...rootfsOps({ devices: false }),
+      op.lookup("true", ENV),
+      op.exec("true", ["true"], ENV),
+    ];
+    const r = await runPlan(plan);
+    expect(r.errors).toEqual([]);
+    expect(r.init).toEqual({ code: 0, signal: null });
   });
 
   it("reports a file without execute permission as 'permission denied' with status 126", async () => {
@@ -202,7 +222,7 @@ describe("tsrun-exec", () => {
       op.exec("/etc/passwd", ["passwd"], ENV),
     ];
     const r = await runPlan(plan);
-    expect(r.errors).toEqual(["exec: /etc/passwd: permission denied"]);
+    expect(r.errors).toEqual(['exec: "/etc/passwd": permission denied']);
     expect(r.init?.code).toBe(126);
   });
 

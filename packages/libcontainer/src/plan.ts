@@ -41,6 +41,7 @@ export enum OpCode {
   Exec = 47,
   StdioBlocking = 48,
   Hook = 49,
+  Lookup = 50,
 }
 
 /** A string goes as raw bytes; a bigint as an 8-byte little-endian integer. */
@@ -116,6 +117,7 @@ export const op = {
     code: OpCode.Exec,
     args: [path, ...list(argv), ...list(env)],
   }),
+  lookup: (path: string, env: string[]): Op => ({ code: OpCode.Lookup, args: [path, ...list(env)] }),
   stdioBlocking: (): Op => ({ code: OpCode.StdioBlocking, args: [] }),
   hook: (label: string, path: string, timeoutSeconds: number, argv: string[], env: string[]): Op => ({
     code: OpCode.Hook,
