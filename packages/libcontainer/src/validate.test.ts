@@ -336,7 +336,7 @@ describe("parseSpec", () => {
     const spec = defaultSpec();
     spec.root = { path: "nope" };
     expect(() => parseSpec(JSON.stringify(spec), bundle)).toThrow(
-      `config.json: root.path: ${join(bundle, "nope")}: no such directory`,
+      `config.json: root.path: ${join(bundle, "nope")}: no such file or directory`,
     );
     spec.root = { path: "file" };
     expect(() => parseSpec(JSON.stringify(spec), bundle)).toThrow(

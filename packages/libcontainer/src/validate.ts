@@ -95,7 +95,7 @@ export function resolveRootfs(spec: Spec, bundlePath: string): string {
   try {
     dir = statSync(path).isDirectory();
   } catch {
-    fail("root.path", `${path}: no such directory`);
+    fail("root.path", `${path}: no such file or directory`);
   }
   if (!dir) fail("root.path", `${path}: not a directory`);
   return path;
