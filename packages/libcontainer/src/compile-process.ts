@@ -33,6 +33,14 @@ export function hookOps(label: string, hooks: readonly Hook[] | undefined): Op[]
   return (hooks ?? []).map((h) => op.hook(label, h.path, h.timeout ?? 0, h.args ?? [h.path], h.env ?? []));
 }
 
+/**
+ * Resolves the program now, as the container user in the container's root, so that a missing or
+ * non-executable one fails `create`, not `start` (runc's exec.LookPath before the fifo wait).
+ */
+export function lookupOp(process: Process): Op {
+  return op.lookup(process.args?.[0] ?? "", process.env ?? []);
+}
+
 export function execOp(process: Process): Op {
   const args = process.args ?? [];
   return op.exec(args[0] ?? "", args, process.env ?? []);

@@ -112,6 +112,7 @@ describe("compilePlan: runc's default spec", () => {
       "Setuser",
       "Chdir",
       "Caps",
+      "Lookup",
       "StdioBlocking",
       "FifoWait",
       "Exec",
@@ -217,6 +218,18 @@ describe("compilePlan: runc's default spec", () => {
     expect(ops(plan, OpCode.CapBounding)[0]?.args).toEqual([caps]);
     expect(ops(plan, OpCode.Setuser)[0]?.args).toEqual([0n, 0n, 0n]);
     expect(ops(plan, OpCode.Caps)[0]?.args).toEqual([caps, caps, 0n, 0n]);
+  });
+
+  it("looks the program up as the container user, before the fifo wait", () => {
+    const i = find(plan, OpCode.Lookup);
+    expect(plan[i]?.args).toEqual([
+      "sh",
+      2n,
+      "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+      "TERM=xterm",
+    ]);
+    expect(i).toBe(find(plan, OpCode.Caps) + 1);
+    expect(i).toBeLessThan(find(plan, OpCode.FifoWait));
   });
 
   it("ends with the fifo wait and exec of args with env", () => {

@@ -4,7 +4,7 @@
 
 import { compileDevices } from "./compile-devices.js";
 import { compileMounts, needsDevSetup } from "./compile-mounts.js";
-import { execOp, hookOps, identityOps, idMapText, rlimitOps } from "./compile-process.js";
+import { execOp, hookOps, identityOps, idMapText, lookupOp, rlimitOps } from "./compile-process.js";
 import { type HostFacts, hostFacts } from "./host-facts.js";
 import { MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SLAVE, PROPAGATION } from "./mount-options.js";
 import { cloneFlags, hasNamespace, hasNewNamespace, joinOrder, NAMESPACE_FLAGS } from "./namespaces.js";
@@ -155,7 +155,7 @@ export function compilePlan(spec: Spec, ctx: CompileContext): Plan {
   // Inherited fds never reach the container (CVE-2024-21626): everything above the preserved ones is
   // close-on-exec from here; the channel and exec.fifo fds stay usable until exec.
   plan.push(op.closeFrom(3 + ctx.preserveFds));
-  plan.push(...identityOps(process, host.lastCap));
+  plan.push(...identityOps(process, host.lastCap), lookupOp(process));
   // A relay may have set O_NONBLOCK on the pipes that are our stdio; the container expects blocking fds.
   plan.push(op.stdioBlocking());
   if (ctx.fifo) plan.push(op.fifoWait());
