@@ -2,6 +2,15 @@
 // constants that go with them. Nothing here has policy: callers check results and errno.
 import koffi, { type KoffiFunc } from "koffi";
 
+// The structure layouts built by hand elsewhere (msghdr, cmsghdr, pollfd) assume LP64
+// little-endian, and some open(2) flags differ between architectures: refuse the rest loudly
+// rather than corrupt memory quietly.
+if (process.platform !== "linux" || (process.arch !== "x64" && process.arch !== "arm64")) {
+  throw new Error(
+    `@tsrun/fdpass: unsupported platform ${process.platform}/${process.arch} (linux x64 or arm64 only)`,
+  );
+}
+
 const libc = koffi.load("libc.so.6");
 
 // Buffers passed as `void *` reach C as a pointer to their own bytes, with no copy, for the
@@ -73,7 +82,8 @@ export const MSG_DONTWAIT = 0x40;
 export const MSG_NOSIGNAL = 0x4000;
 export const MSG_CTRUNC = 0x8;
 export const MSG_CMSG_CLOEXEC = 0x40000000;
-export const O_DIRECTORY = 0o200000;
+// arm64 keeps the historical ARM values for O_DIRECTORY.
+export const O_DIRECTORY = process.arch === "arm64" ? 0o40000 : 0o200000;
 export const O_CLOEXEC = 0o2000000;
 export const O_PATH = 0o10000000;
 export const F_GETFD = 1;
