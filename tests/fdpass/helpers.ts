@@ -57,9 +57,17 @@ export function makeBundle(): Bundle {
   const dir = mkdtempSync(join(tmpdir(), "tsrun-fdpass-"));
   const runcRoot = join(dir, "runc-state");
   const ids: string[] = [];
-  execFileSync("bash", [join(repo, "tools/rootfs/make-rootfs.sh"), join(dir, "rootfs")], { stdio: "ignore" });
-  execFileSync("runc", ["spec"], { cwd: dir });
-  const baseConfig = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+  let baseConfig: { process: { terminal: boolean; args: string[] }; root: { readonly: boolean } };
+  try {
+    execFileSync("bash", [join(repo, "tools/rootfs/make-rootfs.sh"), join(dir, "rootfs")], {
+      stdio: "ignore",
+    });
+    execFileSync("runc", ["spec"], { cwd: dir });
+    baseConfig = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   baseConfig.process.terminal = true;
   // The null-mode test lets containers leave marker files in the rootfs.
   baseConfig.root.readonly = false;
