@@ -6,7 +6,7 @@ import { join } from "node:path";
 import tty from "node:tty";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { newPty } from "../../packages/console/src/index.js";
-import { ConsoleSocketServer } from "../../packages/fdpass/src/index.js";
+import { ConsoleSocketServer, connectConsoleSocket } from "../../packages/fdpass/src/index.js";
 import { type Bundle, ensureBuilt, exited, killQuietly, makeBundle, startRecvtty, until } from "./helpers.js";
 
 const COMMAND = "echo hi-$((6*7))\n";
@@ -123,6 +123,10 @@ describe("recvtty with runc", () => {
     const out = collect(recvtty.stdout);
     const err = collect(recvtty.stderr);
     await until("recvtty's pid file", () => existsSync(pidFile));
+
+    // A peer that connects and never sends must not hold up the containers behind it.
+    const silent = connectConsoleSocket(socket);
+    cleanups.push(() => closeSync(silent));
 
     // Each container writes far more than a pty buffers (about 4 KiB on the slave side, 64 KiB
     // in flight), then leaves a marker: the marker appears only if recvtty kept reading.

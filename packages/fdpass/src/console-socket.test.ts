@@ -209,6 +209,26 @@ describe("ConsoleSocketServer", () => {
     expect(leakedSince(before)).toEqual([]);
   });
 
+  it("acceptConnection lets a caller serve peers concurrently, past one that never sends", async () => {
+    const server = serve(join(dir, "conns.sock"));
+    const silent = connectConsoleSocket(server.path);
+    closeLater(silent);
+    const [r, w] = pipe();
+    closeLater(r, w);
+    runtimeSends(server.path, w, "/dev/pts/5");
+    const first = await server.acceptConnection();
+    const second = await server.acceptConnection();
+    closeLater(first, second);
+    const controller = new AbortController();
+    const stuck = recvConsole(first, { signal: controller.signal });
+    const got = await recvConsole(second);
+    closeLater(got.fd);
+    expect(got.name).toBe("/dev/pts/5");
+    expect(isCloexec(first)).toBe(true);
+    controller.abort();
+    await expect(stuck).rejects.toMatchObject({ name: "AbortError" });
+  });
+
   it("refuses a path that already exists", () => {
     const path = join(dir, "taken.sock");
     serve(path);

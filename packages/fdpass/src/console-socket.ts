@@ -95,24 +95,41 @@ export class ConsoleSocketServer implements AsyncIterable<ReceivedConsole> {
   }
 
   /**
-   * Accepts one connection and receives one pty master from it. Rejects with `signal.reason`
-   * when the signal aborts, and with an ECLOSED FdPassError when the server is closed.
+   * Accepts one connection and receives one pty master from it, then closes the connection.
+   * Rejects with `signal.reason` when the signal aborts, and with an ECLOSED FdPassError when
+   * the server is closed. A peer that connects and never sends keeps this waiting: bound it
+   * with a signal, or use acceptConnection() to receive from each peer concurrently.
    */
   async accept(opts?: { signal?: AbortSignal }): Promise<ReceivedConsole> {
-    const signal = opts?.signal ? AbortSignal.any([opts.signal, this.#closing.signal]) : this.#closing.signal;
+    const signal = this.#signal(opts?.signal);
+    const conn = await this.#acceptFd(signal);
+    try {
+      return await recvConsole(conn, { signal });
+    } finally {
+      sys.close(conn);
+    }
+  }
+
+  /**
+   * Accepts one connection and returns its fd (close-on-exec, blocking), for callers that
+   * receive from several peers at once: pass it to recvConsole(), then close it.
+   */
+  acceptConnection(opts?: { signal?: AbortSignal }): Promise<number> {
+    return this.#acceptFd(this.#signal(opts?.signal));
+  }
+
+  #signal(user: AbortSignal | undefined): AbortSignal {
+    return user ? AbortSignal.any([user, this.#closing.signal]) : this.#closing.signal;
+  }
+
+  async #acceptFd(signal: AbortSignal): Promise<number> {
     for (;;) {
       // Re-checked after every await: close() may have run meanwhile and the fd number may
       // already belong to something else.
       if (this.#fd < 0) throw this.#closedError();
       signal.throwIfAborted();
       const conn = sys.accept4(this.#fd, null, null, SOCK_CLOEXEC);
-      if (conn >= 0) {
-        try {
-          return await recvConsole(conn, { signal });
-        } finally {
-          sys.close(conn);
-        }
-      }
+      if (conn >= 0) return conn;
       const errno = lastErrno();
       if (errno === EAGAIN) await waitReadable(this.#fd, signal);
       else if (errno !== EINTR && errno !== ECONNABORTED) throw syscallError("accept", errno, this.path);

@@ -1,47 +1,54 @@
 import { closeSync, openSync } from "node:fs";
 import { createRelay, type Relay } from "@tsrun/console";
-import { type ConsoleSocketServer, FdPassError, type ReceivedConsole } from "@tsrun/fdpass";
+import { type ConsoleSocketServer, type ReceivedConsole, recvConsole } from "@tsrun/fdpass";
 import { ownMaster } from "./master.js";
+
+interface NullOptions {
+  log: (message: string) => void;
+  relays: Set<Relay>;
+}
 
 /**
  * Mode null: accept every connection and read each terminal to its end, throwing the output
- * away, so containers never block on a full pty. Runs until the server is closed.
+ * away, so containers never block on a full pty. Runs until the server is closed. Each peer is
+ * served on its own, so one that connects and never sends holds up nobody else.
  */
-export async function runNull(
-  server: ConsoleSocketServer,
-  opts: { log: (message: string) => void; relays: Set<Relay> },
-): Promise<void> {
+export async function runNull(server: ConsoleSocketServer, opts: NullOptions): Promise<void> {
   const devNull = openSync("/dev/null", "w");
-  const draining = new Set<Promise<void>>();
+  const stop = new AbortController();
+  const pending = new Set<Promise<void>>();
   try {
     for (;;) {
-      let received: ReceivedConsole;
+      let conn: number;
       try {
-        received = await server.accept();
+        conn = await server.acceptConnection();
       } catch (e) {
         if (server.closed) break;
-        // A peer that sent the wrong thing costs only its own connection; a failing accept(2)
-        // itself (EMFILE, ...) would fail again at once, so it ends the program.
-        if (e instanceof FdPassError && e.syscall === "recvmsg") {
-          opts.log(`recvtty: ${e.message}`);
-          continue;
-        }
+        // accept(2) itself failing (EMFILE, ...) would fail again at once: end the program.
         throw e;
       }
-      const p = discard(received, devNull, opts).finally(() => draining.delete(p));
-      draining.add(p);
+      const p = serve(conn, devNull, stop.signal, opts).finally(() => pending.delete(p));
+      pending.add(p);
     }
-    await Promise.all(draining);
+    // Peers that never sent their master are given up; terminals already received drain on.
+    stop.abort();
+    await Promise.all(pending);
   } finally {
     closeSync(devNull);
   }
 }
 
-async function discard(
-  received: ReceivedConsole,
-  sink: number,
-  opts: { log: (message: string) => void; relays: Set<Relay> },
-): Promise<void> {
+async function serve(conn: number, sink: number, signal: AbortSignal, opts: NullOptions): Promise<void> {
+  let received: ReceivedConsole;
+  try {
+    received = await recvConsole(conn, { signal });
+  } catch (e) {
+    // A peer that sent the wrong thing costs only its own connection.
+    if (!signal.aborted) opts.log(`recvtty: ${(e as Error).message}`);
+    return;
+  } finally {
+    closeSync(conn);
+  }
   try {
     const master = ownMaster(received);
     try {
