@@ -229,6 +229,24 @@ describe("ConsoleSocketServer", () => {
     await expect(stuck).rejects.toMatchObject({ name: "AbortError" });
   });
 
+  it("the iterator throws for a bad peer and the server keeps serving", async () => {
+    const server = serve(join(dir, "iter.sock"));
+    const bad = connectConsoleSocket(server.path);
+    sendFds(bad, [], "no fd here");
+    closeSync(bad);
+    const [r, w] = pipe();
+    closeLater(r, w);
+    runtimeSends(server.path, w, "good");
+    const it = server[Symbol.asyncIterator]();
+    await expect(it.next()).rejects.toMatchObject({ code: "ENOFD" });
+    const next = await it.next();
+    expect(next.done).toBe(false);
+    closeLater(next.value!.fd);
+    expect(next.value!.name).toBe("good");
+    server.close();
+    expect(await it.next()).toEqual({ value: undefined, done: true });
+  });
+
   it("refuses a path that already exists", () => {
     const path = join(dir, "taken.sock");
     serve(path);
@@ -324,6 +342,18 @@ describe("recvConsole", () => {
     const got = await recvConsole(b);
     closeLater(got.fd);
     expect(got.name).toBe("/dev/pts/3");
+  });
+
+  it("ETRUNC for a name of 4096 bytes or more on a stream socket, closing the fd", async () => {
+    const [a, b] = socketpair();
+    closeLater(a, b);
+    const [r, w] = pipe();
+    closeLater(r, w);
+    await untilIdle();
+    const before = openFds();
+    sendFds(a, [w], "n".repeat(4096));
+    await expect(recvConsole(b)).rejects.toMatchObject({ code: "ETRUNC" });
+    expect(leakedSince(before)).toEqual([]);
   });
 
   it("refuses to send an empty or over-long name", () => {
