@@ -7,3 +7,20 @@ export { ConfigError } from "./errors.js";
 export { type HostFacts, type PathKind, probeHost } from "./host-facts.js";
 export type * from "./spec.js";
 export { parseSpec, resolveRootfs, validateSpec } from "./validate.js";
+
+// --- lifecycle: create, start, run, kill, delete, state, list ---
+
+export { ContainerError } from "./container-error.js";
+export { validateId } from "./container-id.js";
+export { type CreateOptions, createContainer, loadBundle } from "./create.js";
+export { deleteContainer } from "./delete.js";
+export { executorPath } from "./executor.js";
+export { features } from "./features.js";
+export { killContainer, parseSignal } from "./kill.js";
+export { exitNow } from "./libc.js";
+export { containerState, listContainers } from "./query.js";
+export { type RunOptions, runContainer } from "./run.js";
+export { startContainer } from "./start.js";
+export type { Status } from "./state.js";
+export { type OciState, ociState } from "./state-json.js";
+export { SyscallError } from "./syscall-error.js";

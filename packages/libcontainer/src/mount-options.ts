@@ -134,3 +134,6 @@ export function parseMountOptions(
 /** A bind mount in runc's sense: type "bind", or a bind/rbind option whatever the type. */
 export const isBindMount = (m: { type?: string; options?: string[] }): boolean =>
   m.type === "bind" || (m.options ?? []).some((o) => o === "bind" || o === "rbind");
+
+/** Every option word tsrun understands, for `tsrun features`. */
+export const mountOptionNames = (): string[] => [...Object.keys(FLAGS), ...Object.keys(PROPAGATION)].sort();

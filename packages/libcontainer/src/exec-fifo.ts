@@ -1,0 +1,58 @@
+// exec.fifo splits create from start, as in runc: the init, fully set up, blocks opening the fifo for writing;
+// `start` opens it for reading, which releases the init into execve. The fifo existing is what "created" means.
+import { unlinkSync } from "node:fs";
+import { join } from "node:path";
+import { ContainerError } from "./container-error.js";
+import * as libc from "./libc.js";
+import { EXEC_FIFO } from "./state.js";
+
+/** Makes <dir>/exec.fifo writable by the container's root and returns an O_PATH fd for the init to reopen. */
+export function createExecFifo(dir: string, uid: number, gid: number): number {
+  const path = join(dir, EXEC_FIFO);
+  libc.mkfifo(path, 0o622);
+  libc.chown(path, uid, gid);
+  // O_PATH: the init holds no real fifo open, so a container process can never read or write it through /proc.
+  return libc.open(path, libc.O_PATH);
+}
+
+/**
+ * Releases a created init: opens the fifo without blocking and waits for its byte, watching the init's pidfd too,
+ * so an init that died before `start` fails at once instead of hanging (runc#1697).
+ */
+export async function releaseInit(dir: string, pid: number): Promise<void> {
+  const path = join(dir, EXEC_FIFO);
+  let fifo: number;
+  try {
+    fifo = libc.open(path, libc.O_RDONLY | libc.O_NONBLOCK);
+  } catch (e) {
+    if ((e as { code?: string }).code === "ENOENT")
+      throw new ContainerError("cannot start an already running container");
+    throw e;
+  }
+  let pidfd = -1;
+  try {
+    try {
+      pidfd = libc.pidfdOpen(pid);
+    } catch {
+      throw new ContainerError("cannot start a container that has stopped");
+    }
+    for (;;) {
+      // Sync poll first: the init is usually already waiting, and a worker thread costs more than the wait.
+      let ready = libc.pollIn([fifo, pidfd], 0);
+      if (ready.length === 0) ready = await libc.pollInAsync([fifo, pidfd], -1);
+      if (ready.includes(0)) {
+        const b = libc.read(fifo, 1);
+        if (b === null) continue;
+        if (b.length === 1) break;
+      }
+      if (ready.includes(1) || ready.includes(0)) {
+        // A hang-up with no byte, or the init exited: nothing will ever be written.
+        throw new ContainerError("cannot start a container that has stopped");
+      }
+    }
+  } finally {
+    libc.close(fifo);
+    if (pidfd >= 0) libc.close(pidfd);
+  }
+  unlinkSync(path);
+}

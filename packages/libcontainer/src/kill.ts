@@ -1,0 +1,31 @@
+// kill: a signal to the init, or with --all to every process in the container's cgroup.
+import { constants } from "node:os";
+import { loadContainer } from "./container.js";
+import { ContainerError } from "./container-error.js";
+import * as libc from "./libc.js";
+
+/** runc accepts 9, KILL and SIGKILL alike. */
+export function parseSignal(s: string): number {
+  if (/^\d+$/.test(s)) {
+    const n = Number(s);
+    if (n > 0 && n < 65) return n;
+  }
+  const name = s.toUpperCase().startsWith("SIG") ? s.toUpperCase() : `SIG${s.toUpperCase()}`;
+  const n = (constants.signals as Record<string, number>)[name];
+  if (n === undefined) throw new ContainerError(`unknown signal "${s}"`);
+  return n;
+}
+
+export function killContainer(root: string, id: string, signal: number, all = false): void {
+  const c = loadContainer(root, id);
+  if (c.status === "stopped") {
+    // containerd sends kill --all after the init is gone (no pid namespace): that is not an error.
+    if (all) return;
+    throw new ContainerError("container not running");
+  }
+  if (all) {
+    for (const pid of c.cgroups.pids()) libc.kill(pid, signal);
+    return;
+  }
+  if (!libc.kill(c.state.pid, signal)) throw new ContainerError("container not running");
+}

@@ -1,0 +1,97 @@
+// run: create + start in one tsrun process. Detached, tsrun exits once the program runs; in the foreground it
+// relays the container's stdio (a pty or pipes), forwards signals, waits for the init by pid and returns its
+// exit status as runc does (128+n for a signal), then deletes the container.
+import { constants } from "node:os";
+import {
+  type Console,
+  consoleFromFd,
+  createRelay,
+  current,
+  followWindowSize,
+  restoreOnExit,
+} from "@tsrun/console";
+import { type CreateOptions, createContainer } from "./create.js";
+import { deleteContainer } from "./delete.js";
+import * as libc from "./libc.js";
+import { startContainer } from "./start.js";
+import { relayPipes } from "./stdio.js";
+
+/** Signals a foreground tsrun passes on to the container's init rather than dying of them. */
+const FORWARDED = [
+  "SIGHUP",
+  "SIGINT",
+  "SIGQUIT",
+  "SIGTERM",
+  "SIGUSR1",
+  "SIGUSR2",
+  "SIGALRM",
+  "SIGCONT",
+  "SIGPWR",
+] as const;
+
+export interface RunOptions extends CreateOptions {
+  /** Keep the container's state after a foreground run ends (runc's --keep). */
+  keep?: boolean;
+}
+
+/** Returns the exit code tsrun should exit with. */
+export async function runContainer(opts: RunOptions): Promise<number> {
+  const created = await createContainer(opts);
+  const { state, io } = created;
+  if (opts.detach) {
+    await startContainer(opts.root, opts.id).catch(async (e) => {
+      await deleteContainer(opts.root, opts.id, true).catch(() => {});
+      throw e;
+    });
+    return 0;
+  }
+
+  const exit = libc.waitExit(state.pid);
+  const handlers = new Map<string, () => void>();
+  for (const sig of FORWARDED) {
+    const h = () => libc.kill(state.pid, constants.signals[sig]);
+    handlers.set(sig, h);
+    process.on(sig, h);
+  }
+  let relayDone: Promise<void> = Promise.resolve();
+  let cleanupTerminal = () => {};
+  try {
+    if (io.master) {
+      const m = await io.master;
+      const master = consoleFromFd(m.fd, { name: m.name, owned: true });
+      // The container's own line discipline already turned \n into \r\n once; the host terminal does it again.
+      master.clearONLCR();
+      let host: Console | undefined;
+      try {
+        host = current();
+      } catch {
+        host = undefined; // no terminal on our side (a pipe): relay plain bytes
+      }
+      const restore = host ? restoreOnExit(host) : undefined;
+      const follower = host ? followWindowSize(host, master) : undefined;
+      host?.setRaw();
+      const relay = createRelay(master, { input: 0, output: 1 });
+      relayDone = relay.done;
+      cleanupTerminal = () => {
+        follower?.stop();
+        host?.reset();
+        restore?.dispose();
+        master.close();
+      };
+      exit.then(() => {
+        // The init is gone; anything still holding the slave (a daemon without a pid namespace) must not keep us.
+        setTimeout(() => relay.shutdown(), 200).unref();
+      });
+    } else if (io.pipes) {
+      relayDone = relayPipes(io.pipes);
+    }
+    await startContainer(opts.root, opts.id);
+    const code = await exit;
+    await relayDone;
+    return code;
+  } finally {
+    cleanupTerminal();
+    for (const [sig, h] of handlers) process.off(sig, h);
+    if (!opts.keep) await deleteContainer(opts.root, opts.id, true).catch(() => {});
+  }
+}
