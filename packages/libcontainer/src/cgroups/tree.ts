@@ -30,35 +30,36 @@ export function pidsUnder(dir: string): number[] {
   return [...pids].sort((a, b) => a - b);
 }
 
+/** How long destroy() retries EBUSY in all, across every directory: a cgroup whose process is still alive stays busy. */
+export const REMOVE_RETRY_MS = 1000;
+
 /**
- * rmdir with retries while EBUSY: a cgroup stays busy for a moment after its last process died (the kernel
- * releases it asynchronously). About a second in all, doubling the wait each time.
+ * rmdir, retrying while EBUSY until `deadline`: a cgroup stays busy for a moment after its last process died
+ * (the kernel releases it asynchronously). The wait doubles from 1 ms.
  */
-function rmdir(dir: string, retry: boolean): string | undefined {
+function rmdir(dir: string, deadline: number): string | undefined {
   let delay = 1;
-  for (let tries = 0; ; tries++) {
+  for (;;) {
     try {
       fs.rmdirSync(dir);
       return undefined;
     } catch (err) {
       const code = errnoOf(err);
       if (code === "ENOENT") return undefined;
-      if (code === "EBUSY" && retry && tries < 10) {
-        sleepMs(delay);
-        delay *= 2;
-        continue;
-      }
-      return code;
+      const left = deadline - Date.now();
+      if (code !== "EBUSY" || left <= 0) return code;
+      sleepMs(Math.min(delay, left));
+      delay *= 2;
     }
   }
 }
 
-/** Removes `dir` and every sub-cgroup below it, deepest first. */
-export function removeTree(dir: string): void {
-  if (rmdir(dir, false) === undefined) return;
+/** Removes `dir` and every sub-cgroup below it, deepest first, retrying EBUSY until `deadline` (a Date.now()). */
+export function removeTree(dir: string, deadline: number): void {
+  if (rmdir(dir, 0) === undefined) return;
   const subs = subdirs(dir);
   if (subs === undefined) return;
-  for (const sub of subs) removeTree(sub);
-  const code = rmdir(dir, true);
+  for (const sub of subs) removeTree(sub, deadline);
+  const code = rmdir(dir, deadline);
   if (code !== undefined) throw new CgroupError(`rmdir ${dir}: ${code}`, code);
 }

@@ -8,7 +8,7 @@ import type { Resources } from "../spec.js";
 import { CgroupError } from "./errors.js";
 import { exists, mkdir, readIfExists, readValue, sleepMs, writePid, writeValue } from "./files.js";
 import { setResourcesV1 } from "./resources-v1.js";
-import { pidsUnder, removeTree } from "./tree.js";
+import { pidsUnder, REMOVE_RETRY_MS, removeTree } from "./tree.js";
 import type { CgroupManager } from "./types.js";
 
 export class V1Manager implements CgroupManager {
@@ -109,9 +109,10 @@ export class V1Manager implements CgroupManager {
 
   destroy(): void {
     const errors: string[] = [];
+    const deadline = Date.now() + REMOVE_RETRY_MS;
     for (const dir of this.dirs()) {
       try {
-        removeTree(dir);
+        removeTree(dir, deadline);
       } catch (err) {
         errors.push((err as Error).message);
       }

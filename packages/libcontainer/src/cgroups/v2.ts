@@ -8,7 +8,7 @@ import { CgroupError } from "./errors.js";
 import { exists, mkdir, readIfExists, readValue, sleepMs, writePid, writeValue } from "./files.js";
 import { UNIFIED_KEY } from "./paths.js";
 import { enabledControllers, setResourcesV2 } from "./resources-v2.js";
-import { pidsUnder, removeTree } from "./tree.js";
+import { pidsUnder, REMOVE_RETRY_MS, removeTree } from "./tree.js";
 import type { CgroupManager } from "./types.js";
 
 export class V2Manager implements CgroupManager {
@@ -84,7 +84,7 @@ export class V2Manager implements CgroupManager {
   }
 
   destroy(): void {
-    removeTree(this.dir);
+    removeTree(this.dir, Date.now() + REMOVE_RETRY_MS);
   }
 }
 
