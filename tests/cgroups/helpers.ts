@@ -67,15 +67,20 @@ export class Cleanup {
         if (existsSync(d)) rmdirSync(d);
       } catch {}
     }
+    const failures: string[] = [];
     for (const fn of this.restores) {
       try {
         fn();
-      } catch {}
+      } catch (err) {
+        failures.push(String(err));
+      }
     }
     this.procs = [];
     this.managers = [];
     this.dirs = [];
     this.restores = [];
+    // A host setting left changed is a failure of its own.
+    if (failures.length > 0) throw new Error(`cleanup: ${failures.join("; ")}`);
   }
 }
 

@@ -3,7 +3,7 @@
 
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cgroupManager, detectLayout } from "../../packages/libcontainer/src/cgroups/index.js";
 import { Cleanup, delay, isRoot, procCgroup, readTrim, start, uniqueName } from "./helpers.js";
@@ -69,7 +69,7 @@ describe.skipIf(!isRoot || !v1Host)("cgroup v1 manager on this host", () => {
   it("gives new nested cpuset cgroups their parent's cpus and mems, so tasks can join", () => {
     const parent = uniqueName("cpuset");
     const m = cleanup.manager(cgroupManager({ cgroupsPath: `/${parent}/inner`, id: "x" }));
-    cleanup.dir(`/sys/fs/cgroup/cpuset/${parent}`);
+    for (const dir of Object.values(m.paths)) cleanup.dir(dirname(dir));
     m.create();
     const rootCpus = readTrim("/sys/fs/cgroup/cpuset/cpuset.cpus");
     expect(readTrim(`/sys/fs/cgroup/cpuset/${parent}/cpuset.cpus`)).toBe(rootCpus);
