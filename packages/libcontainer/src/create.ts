@@ -25,6 +25,8 @@ export interface CreateOptions {
   consoleSocket?: string;
   pidFile?: string;
   noPivot?: boolean;
+  /** runc's default gives the container a new session keyring; tsrun never touches keyrings, so the container
+   *  keeps the caller's either way and the flag only exists for compatibility. */
   noNewKeyring?: boolean;
   preserveFds?: number;
   /** false only for a foreground `run`. */
@@ -78,10 +80,6 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
   const { bundle, spec, rootfs } = loadBundle(opts.bundle);
   const proc = spec.process;
   if (!proc) throw new ContainerError("config.json: process is required to create a container");
-  if (opts.noNewKeyring === false) {
-    // Session keyrings are not implemented; runc's default is to create one, which changes nothing visible to
-    // the container's processes here, so the flag is accepted either way.
-  }
   const mode = ioMode({ terminal: !!proc.terminal, detach: opts.detach, consoleSocket: opts.consoleSocket });
   const root = resolve(opts.root);
   ensureRoot(root);
