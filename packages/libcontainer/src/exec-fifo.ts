@@ -21,20 +21,22 @@ export function createExecFifo(dir: string, uid: number, gid: number): number {
  */
 export async function releaseInit(dir: string, pid: number): Promise<void> {
   const path = join(dir, EXEC_FIFO);
-  let fifo: number;
+  // The pidfd first: once the fifo is open the init runs its program, which may exit and be reaped (by a
+  // foreground run's waitpid) before a later pidfd_open, which would then fail with ESRCH.
+  let pidfd: number;
   try {
-    fifo = libc.open(path, libc.O_RDONLY | libc.O_NONBLOCK);
-  } catch (e) {
-    if ((e as { code?: string }).code === "ENOENT")
-      throw new ContainerError("cannot start an already running container");
-    throw e;
+    pidfd = libc.pidfdOpen(pid);
+  } catch {
+    throw new ContainerError("cannot start a container that has stopped");
   }
-  let pidfd = -1;
+  let fifo = -1;
   try {
     try {
-      pidfd = libc.pidfdOpen(pid);
-    } catch {
-      throw new ContainerError("cannot start a container that has stopped");
+      fifo = libc.open(path, libc.O_RDONLY | libc.O_NONBLOCK);
+    } catch (e) {
+      if ((e as { code?: string }).code === "ENOENT")
+        throw new ContainerError("cannot start an already running container");
+      throw e;
     }
     for (;;) {
       // Sync poll first: the init is usually already waiting, and a worker thread costs more than the wait.
@@ -51,8 +53,8 @@ export async function releaseInit(dir: string, pid: number): Promise<void> {
       }
     }
   } finally {
-    libc.close(fifo);
-    if (pidfd >= 0) libc.close(pidfd);
+    if (fifo >= 0) libc.close(fifo);
+    libc.close(pidfd);
   }
   unlinkSync(path);
 }
