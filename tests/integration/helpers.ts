@@ -2,10 +2,22 @@
 // TSRUN_TEST_RUNTIME, so every assertion is checked against runc's real behaviour too), busybox bundles, and
 // a way to run the runtime inside a real pseudo-terminal.
 import { type ChildProcess, execFileSync, type SpawnOptions, spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterEach, expect } from "vitest";
 import { defaultSpec, type Spec } from "../../packages/libcontainer/src/index.js";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
@@ -42,6 +54,8 @@ export function makeBundle(edit: (s: Spec) => void = () => {}): Bundle {
   cpSync(rootfs(), join(dir, "rootfs"), { recursive: true, verbatimSymlinks: true });
   const spec = defaultSpec();
   spec.process!.terminal = false;
+  // A cgroup of its own: the default (/<id>) is shared by every state root on the host.
+  spec.linux!.cgroupsPath = `/${basename(dir)}`;
   edit(spec);
   const root = join(dir, "state");
   const b: Bundle = {
@@ -123,4 +137,105 @@ export function stateOf(b: Bundle, id: string): { status: string; pid: number } 
 export function mkdirp(p: string): string {
   mkdirSync(p, { recursive: true });
   return p;
+}
+
+/**
+ * Runs the runtime with stdout and stderr in files and waits for its exit only: a created or detached
+ * container inherits those fds and may keep them open long after the runtime is gone.
+ */
+export async function rtq(
+  b: Bundle,
+  args: string[],
+  opts: { extraFds?: number[]; cwd?: string; global?: string[] } = {},
+): Promise<Result> {
+  const outPath = join(b.dir, `.out-${process.hrtime.bigint()}`);
+  const errPath = `${outPath}.err`;
+  const out = openSync(outPath, "w+");
+  const err = openSync(errPath, "w+");
+  try {
+    const child = spawn(RUNTIME, [...(opts.global ?? ["--root", b.root]), ...args], {
+      cwd: opts.cwd ?? b.dir,
+      env: ENV,
+      stdio: ["ignore", out, err, ...(opts.extraFds ?? [])],
+    });
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+      child.on("error", reject);
+      child.on("exit", (c, s) => resolve([c, s]));
+    });
+    return { code, signal, stdout: readFileSync(outPath, "utf8"), stderr: readFileSync(errPath, "utf8") };
+  } finally {
+    closeSync(out);
+    closeSync(err);
+    rmSync(outPath, { force: true });
+    rmSync(errPath, { force: true });
+  }
+}
+
+/** The state letter of /proc/PID/stat, or undefined when the process is gone. */
+export function procState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether PID is a live process (a zombie is dead: it only waits for a reaper). */
+export function alive(pid: number): boolean {
+  const s = procState(pid);
+  return s !== undefined && s !== "Z" && s !== "X";
+}
+
+/** What a bundle left behind: state dirs, host mounts under the bundle, live container processes. */
+export function leftovers(b: Bundle, pids: Iterable<number> = []): string[] {
+  const found: string[] = [];
+  if (existsSync(b.root)) for (const e of readdirSync(b.root)) found.push(`state dir ${join(b.root, e)}`);
+  for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
+    const mountPoint = line.split(" ")[4];
+    if (mountPoint?.startsWith(`${b.dir}/`)) found.push(`mount ${mountPoint}`);
+  }
+  for (const pid of pids) if (alive(pid)) found.push(`live process ${pid}`);
+  const cg = b.spec.linux?.cgroupsPath;
+  if (cg?.startsWith("/"))
+    for (const ctl of ["pids", "memory", "cpu", "devices", "freezer"]) {
+      if (existsSync(join("/sys/fs/cgroup", ctl, cg))) found.push(`cgroup ${ctl}${cg}`);
+    }
+  return found;
+}
+
+/**
+ * One per test file: bundles made through it are checked after each test for leftovers (state, mounts, the
+ * processes passed to track) and then destroyed.
+ */
+export function useBundles(): { bundle: typeof makeBundle; track: (pid: number) => number } {
+  const bundles: Bundle[] = [];
+  const pids = new Set<number>();
+  afterEach(async () => {
+    // A killed init may take a moment to be gone from the kernel's view.
+    const end = Date.now() + 2000;
+    while ([...pids].some(alive) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    const problems = bundles.flatMap((b) => leftovers(b, pids));
+    for (const b of bundles.splice(0)) b.destroy();
+    pids.clear();
+    expect(problems).toEqual([]);
+  });
+  return {
+    bundle: (edit) => {
+      const b = makeBundle(edit);
+      bundles.push(b);
+      return b;
+    },
+    track: (pid) => {
+      pids.add(pid);
+      return pid;
+    },
+  };
+}
+
+/** state's JSON, or the failure. */
+export async function stateJson(b: Bundle, id: string): Promise<Record<string, unknown>> {
+  const r = await rtq(b, ["state", id]);
+  if (r.code !== 0) throw new Error(`state ${id} failed (${r.code}): ${r.stderr}`);
+  return JSON.parse(r.stdout);
 }
