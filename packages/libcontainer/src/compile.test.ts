@@ -98,6 +98,7 @@ describe("compilePlan: runc's default spec", () => {
       "Symlink",
       "PivotRoot",
       "Chdir",
+      "MkdirAll", // the cwd
       "Mount", // read-only root
       "Umask",
       "Sethostname",
@@ -201,7 +202,8 @@ describe("compilePlan: runc's default spec", () => {
     const pivot = find(plan, OpCode.PivotRoot, R);
     expect(pivot).toBeGreaterThan(find(plan, OpCode.Symlink, "/proc/self/fd/2"));
     expect(plan[pivot + 1]?.args).toEqual(["/"]);
-    expect(plan[pivot + 2]?.args).toEqual(["", "/", "", big(MS_BIND | MS_REMOUNT | MS_RDONLY), ""]);
+    expect(plan[pivot + 2]?.args).toEqual(["/", 0o755n]);
+    expect(plan[pivot + 3]?.args).toEqual(["", "/", "", big(MS_BIND | MS_REMOUNT | MS_RDONLY), ""]);
     expect(find(plan, OpCode.Sethostname, "runc")).toBeGreaterThan(pivot);
     expect(ops(plan, OpCode.ReadonlyPath).map((o) => o.args[0])).toEqual(runcDefault().linux?.readonlyPaths);
     expect(ops(plan, OpCode.MaskPath).map((o) => o.args[0])).toEqual(runcDefault().linux?.maskedPaths);
@@ -273,7 +275,7 @@ describe("compilePlan: variants", () => {
     const plan = compilePlan(spec, ctx({ consoleSocket: true }));
     const i = find(plan, OpCode.Console);
     expect(plan[i]?.args).toEqual(["/dev/pts/ptmx", 24n, 80n, 1n]);
-    expect(names(plan).slice(i - 2, i + 2)).toEqual(["PivotRoot", "Chdir", "Console", "Mount"]);
+    expect(names(plan).slice(i - 2, i + 3)).toEqual(["PivotRoot", "Chdir", "Console", "MkdirAll", "Mount"]);
     expect(ops(compilePlan(spec, ctx()), OpCode.Console)).toEqual([]);
   });
 

@@ -3,7 +3,7 @@
 // standard_init_linux.go); each non-obvious placement says why.
 
 import { compileDevices } from "./compile-devices.js";
-import { compileMounts, needsDevSetup } from "./compile-mounts.js";
+import { compileMounts, containerPath, needsDevSetup } from "./compile-mounts.js";
 import { execOp, hookOps, identityOps, idMapText, lookupOp, rlimitOps } from "./compile-process.js";
 import { type HostFacts, hostFacts } from "./host-facts.js";
 import { MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SLAVE, PROPAGATION } from "./mount-options.js";
@@ -131,6 +131,9 @@ export function compilePlan(spec: Spec, ctx: CompileContext): Plan {
     plan.push(op.console("/dev/pts/ptmx", size?.height ?? 0, size?.width ?? 0, true));
   }
 
+  // A missing cwd is created inside the new root, as root and before anything is read-only (runc's
+  // finalizeRootfs); without it `chdir` fails for images whose WORKDIR does not exist yet.
+  plan.push(op.mkdirAll(containerPath(process.cwd), 0o755));
   // finalizeRootfs: read-only tmpfs and /dev now that their content exists, then the root, then the umask.
   for (const r of mounts.remountReadonly)
     plan.push(op.mount("", r.path, "", r.flags | MS_REMOUNT | MS_RDONLY, ""));
