@@ -1,6 +1,6 @@
 // exec.fifo splits create from start, as in runc: the init, fully set up, blocks opening the fifo for writing;
 // `start` opens it for reading, which releases the init into execve. The fifo existing is what "created" means.
-import { unlinkSync } from "node:fs";
+import { chmodSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { ContainerError } from "./container-error.js";
 import * as libc from "./libc.js";
@@ -10,6 +10,9 @@ import { EXEC_FIFO } from "./state.js";
 export function createExecFifo(dir: string, uid: number, gid: number): number {
   const path = join(dir, EXEC_FIFO);
   libc.mkfifo(path, 0o622);
+  // mkfifo's mode goes through the umask (0600 under the usual 022), which leaves a non-root init unable to
+  // open the fifo for writing: it dies at the wait and `start` finds a stopped container.
+  chmodSync(path, 0o622);
   libc.chown(path, uid, gid);
   // O_PATH: the init holds no real fifo open, so a container process can never read or write it through /proc.
   return libc.open(path, libc.O_PATH);
