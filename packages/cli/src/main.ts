@@ -3,10 +3,14 @@
 import { ConfigError, ContainerError, SyscallError } from "@tsrun/libcontainer";
 import type { Command, Context } from "./commands/context.js";
 import { create, run } from "./commands/create.js";
+import { events } from "./commands/events.js";
 import { features } from "./commands/features.js";
 import { del, kill, start } from "./commands/lifecycle.js";
+import { pause, resume } from "./commands/pause.js";
+import { ps } from "./commands/ps.js";
 import { list, state } from "./commands/query.js";
 import { spec } from "./commands/spec.js";
+import { update } from "./commands/update.js";
 import { parseFlags, UsageError } from "./flags.js";
 import { logError } from "./log.js";
 import { usage, VERSION_TEXT } from "./usage.js";
@@ -21,10 +25,15 @@ const COMMANDS: Record<string, Command> = {
   list,
   spec,
   features,
+  ps,
+  pause,
+  resume,
+  update,
+  events,
 };
 
 /** Commands runc has that tsrun does not do yet: a clear error, not "unknown command". */
-const LATER = new Set(["exec", "ps", "pause", "resume", "update", "events", "checkpoint", "restore"]);
+const LATER = new Set(["exec", "checkpoint", "restore"]);
 
 const GLOBAL = [
   { names: ["root"], kind: "string" as const },

@@ -106,6 +106,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     rootGid: owner.gid,
     hooks: { poststart: spec.hooks?.poststart, poststop: spec.hooks?.poststop },
     ownPidNamespace: hasNewNamespace(spec.linux?.namespaces, "pid"),
+    ...(spec.linux?.resources ? { resources: spec.linux.resources } : {}),
   };
   let cgroups: CgroupManager | undefined;
   let io: PreparedIo | undefined;

@@ -19,6 +19,19 @@ export { features } from "./features.js";
 export { killContainer, parseSignal } from "./kill.js";
 export { exitNow } from "./libc.js";
 export { containerState, listContainers } from "./query.js";
+export { eventLine, oomCount, statsEvent, type WatchOptions, watchEvents } from "./events.js";
+export { pauseContainer, resumeContainer } from "./pause.js";
+export { containerPids, filterPsOutput, pidsJson, psTable } from "./ps.js";
+export { cgroupStats, type Json, toJson } from "./stats.js";
+export {
+  emptyUpdate,
+  type ResourceUpdate,
+  ramInBytes,
+  type UpdateFlags,
+  updateContainer,
+  updateFromFlags,
+  updateFromJson,
+} from "./update.js";
 export { type RunOptions, runContainer } from "./run.js";
 export { startContainer } from "./start.js";
 export type { Status } from "./state.js";

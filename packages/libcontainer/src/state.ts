@@ -13,7 +13,7 @@ import {
 import { join } from "node:path";
 import { ContainerError, notExist } from "./container-error.js";
 import { validateId } from "./container-id.js";
-import type { Hooks } from "./spec.js";
+import type { Hooks, Resources } from "./spec.js";
 
 export type Status = "creating" | "created" | "running" | "paused" | "stopped";
 
@@ -37,6 +37,8 @@ export interface StateFile {
   hooks?: Pick<Hooks, "poststart" | "poststop">;
   /** Whether the init runs in its own pid namespace (kill --all is needed without one). */
   ownPidNamespace: boolean;
+  /** linux.resources as applied at create and changed since by `update`. */
+  resources?: Resources;
 }
 
 export const STATE_FILE = "state.json";
