@@ -59,12 +59,12 @@ describe("refused before anything starts", () => {
     expect(line).toContain("no such file or directory");
   });
 
-  it.skipIf(IS_RUNC)("refuses an unsupported spec field, naming it (runc implements seccomp)", async () => {
+  it.skipIf(IS_RUNC)("refuses an unsupported spec field, naming it (runc implements intelRdt)", async () => {
     const b = bundle((s) => {
-      s.linux!.seccomp = { defaultAction: "SCMP_ACT_ALLOW" } as never;
+      (s.linux as Record<string, unknown>).intelRdt = { closID: "it" };
     });
     const line = failedCleanly(b, await rtq(b, ["create", "c1"]));
-    expect(line).toContain("linux.seccomp");
+    expect(line).toContain("linux.intelRdt");
   });
 });
 

@@ -3,7 +3,7 @@
 import { readFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { alive, IS_RUNC, procState, rtq, stateJson, until, useBundles } from "./helpers.js";
+import { alive, procState, rtq, stateJson, until, useBundles } from "./helpers.js";
 
 const { bundle, track } = useBundles();
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
