@@ -26,6 +26,10 @@
  *                                 permitted"; the sender exits 1 right after (OP_EXEC: 127 or 126, see there);
  *                                 stage 0 failing after the clone SIGKILLs the not yet released init first
  *                   FRAME_LOG     text; a debug line
+ *                   FRAME_SECCOMP_FD  u32: the number, in the init's fd table, of a seccomp notification listener
+ *                                 that OP_SECCOMP got; tsrun copies it with pidfd_getfd(2), passes it on to the
+ *                                 profile's listenerPath, and answers FRAME_OK (or FRAME_ABORT); the executor then
+ *                                 closes its own copy, so the container's process never holds it
  * The channel reaching EOF on tsrun's side means the init exec'd (the fd is close-on-exec) or died.
  *
  * An op: u16 opcode, u16 argc, then argc args, each u32 length + bytes. Integer args are 8-byte little-endian
@@ -50,6 +54,7 @@ enum frame_type {
   FRAME_SYNC = 11,
   FRAME_ERROR = 12,
   FRAME_LOG = 13,
+  FRAME_SECCOMP_FD = 14,
 };
 
 enum op_code {
@@ -107,6 +112,10 @@ enum op_code {
   OP_HOOK = 49,          /* label, path, i64 timeout_s (0 = none), i64 argc, argv..., i64 envc, env...: fork, exec with
                             the current hook stdin (see FRAME_OK) on its stdin, wait; a non-zero exit, a signal or
                             the timeout (SIGKILL) is an error "<label> hook <path>: ..." */
+  OP_SECCOMP = 51,       /* program, i64 flags: seccomp(SECCOMP_SET_MODE_FILTER, flags, program), the program being
+                            raw struct sock_filter bytes (NULs allowed); with SECCOMP_FILTER_FLAG_NEW_LISTENER the
+                            listener fd goes to tsrun by FRAME_SECCOMP_FD. Without no_new_privs this needs
+                            CAP_SYS_ADMIN, so tsrun places it before the capabilities are dropped */
 };
 
 #endif

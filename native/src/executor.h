@@ -41,6 +41,7 @@ void plan_decode(const char *buf, size_t len, struct plan *plan);
 const char *op_name(uint16_t code);
 const char *op_str(const struct op *op, unsigned i);
 int64_t op_int(const struct op *op, unsigned i);
+const struct arg *op_bytes(const struct op *op, unsigned i); /* raw bytes, NULs allowed (a BPF program) */
 /* A list is i64 count then count strings starting at *i; returns a NULL-terminated array, advances *i. */
 char **op_strv(const struct op *op, unsigned *i);
 
@@ -73,6 +74,7 @@ void op_lookup(const struct op *op);         /* exec.c */
 void op_exec(const struct op *op);
 void op_hook(const struct op *op);           /* hook.c */
 void op_sync(const struct op *op);
+void op_seccomp(const struct op *op);        /* seccomp.c */
 void reset_signals(void);                     /* exec.c: dispositions to SIG_DFL, mask empty */
 
 #endif

@@ -22,7 +22,7 @@ static const char *const names[] = {
     [OP_UMASK] = "umask",           [OP_NO_NEW_PRIVS] = "no_new_privs",   [OP_CAP_BOUNDING] = "cap_bounding",
     [OP_SETUSER] = "setuser",       [OP_CAPS] = "caps",                   [OP_FIFO_WAIT] = "fifo_wait",
     [OP_CLOSE_FROM] = "close_from", [OP_EXEC] = "exec",                   [OP_STDIO_BLOCKING] = "stdio_blocking",
-    [OP_HOOK] = "hook", [OP_LOOKUP] = "lookup",
+    [OP_HOOK] = "hook", [OP_LOOKUP] = "lookup", [OP_SECCOMP] = "seccomp",
 };
 
 const char *op_name(uint16_t code) {
@@ -79,6 +79,8 @@ const char *op_str(const struct op *op, unsigned i) {
   if (strlen(a->p) != a->len) fail_status(1, "plan: %s: argument %u contains a NUL byte", op_name(op->code), i);
   return a->p;
 }
+
+const struct arg *op_bytes(const struct op *op, unsigned i) { return arg_at(op, i); }
 
 int64_t op_int(const struct op *op, unsigned i) {
   const struct arg *a = arg_at(op, i);

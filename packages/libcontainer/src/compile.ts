@@ -9,6 +9,7 @@ import { type HostFacts, hostFacts } from "./host-facts.js";
 import { MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SLAVE, PROPAGATION } from "./mount-options.js";
 import { cloneFlags, hasNamespace, hasNewNamespace, joinOrder, NAMESPACE_FLAGS } from "./namespaces.js";
 import { type Op, op, type Plan } from "./plan.js";
+import { seccompOp } from "./seccomp/seccomp-op.js";
 import { RootfsResolver } from "./secure-join.js";
 import type { Spec } from "./spec.js";
 
@@ -155,12 +156,18 @@ export function compilePlan(spec: Spec, ctx: CompileContext): Plan {
   if (process.noNewPrivileges) plan.push(op.noNewPrivs());
 
   plan.push(op.sync(labels.ready), op.pdeathsig(0));
+  // runc's order for seccomp: without no_new_privs loading a filter needs CAP_SYS_ADMIN, so it goes in before
+  // the capabilities are dropped; with it, as late as possible (fewer syscalls for the profile to allow), but
+  // while the channel is still open, since a notify listener has to reach tsrun.
+  const seccomp = seccompOp(linux.seccomp);
+  if (seccomp && !process.noNewPrivileges) plan.push(seccomp);
   // Inherited fds never reach the container (CVE-2024-21626): everything above the preserved ones is
   // close-on-exec from here; the channel and exec.fifo fds stay usable until exec.
   plan.push(op.closeFrom(3 + ctx.preserveFds));
   plan.push(...identityOps(process, host.lastCap), lookupOp(process));
   // A relay may have set O_NONBLOCK on the pipes that are our stdio; the container expects blocking fds.
   plan.push(op.stdioBlocking());
+  if (seccomp && process.noNewPrivileges) plan.push(seccomp);
   if (ctx.fifo) plan.push(op.fifoWait());
   plan.push(...hookOps("startContainer", hooks.startContainer));
   plan.push(execOp(process));

@@ -12,9 +12,10 @@ import { startExecutor } from "./executor.js";
 import { runHooks } from "./hooks.js";
 import * as libc from "./libc.js";
 import { hasNewNamespace } from "./namespaces.js";
+import { sendSeccompListener } from "./seccomp/notify.js";
 import type { Spec } from "./spec.js";
 import { ensureRoot, nowRfc3339Nano, procStat, type StateFile, type Status, saveState } from "./state.js";
-import { stateJson } from "./state-json.js";
+import { ociState, stateJson } from "./state-json.js";
 import { type IoMode, ioMode, type PreparedIo, prepareIo } from "./stdio.js";
 import { parseSpec, resolveRootfs } from "./validate.js";
 
@@ -134,6 +135,14 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
         state.pid = pid;
         state.pidStartTime = procStat(pid)?.startTime ?? "";
       },
+      onSeccompFd: (fd) =>
+        sendSeccompListener({
+          pid: state.pid,
+          fd,
+          listenerPath: spec.linux?.seccomp?.listenerPath ?? "",
+          listenerMetadata: spec.linux?.seccomp?.listenerMetadata,
+          state: ociState(state, "creating"),
+        }),
       onSync: async (label) => {
         switch (label) {
           case SYNC_LABELS.cgroups:

@@ -34,6 +34,8 @@ export interface ExecutorOptions {
   onPid: (pid: number) => void;
   /** Answers an OP_SYNC; the returned bytes (if any) go back in FRAME_OK. Throwing aborts the init. */
   onSync: (label: string) => Promise<Buffer | string | undefined> | Buffer | string | undefined;
+  /** Takes the seccomp listener at this fd number of the init (FRAME_SECCOMP_FD); throwing aborts the init. */
+  onSeccompFd?: (fd: number) => Promise<void> | void;
   debug?: boolean;
 }
 
@@ -91,12 +93,19 @@ export function startExecutor(opts: ExecutorOptions): ExecutorRun {
           case FrameType.Log:
             process.stderr.write(`tsrun-exec: ${f.payload.toString()}\n`);
             break;
-          case FrameType.Sync: {
+          case FrameType.Sync:
+          case FrameType.SeccompFd: {
             const label = f.payload.toString();
+            const seccompFd =
+              f.type !== FrameType.SeccompFd ? -1 : f.payload.length === 4 ? f.payload.readUInt32LE(0) : -2;
             // Syncs are answered in order; each may do slow work (hooks) while frames keep arriving.
             queue = queue.then(async () => {
               try {
-                const reply = await opts.onSync(label);
+                let reply: Buffer | string | undefined;
+                if (seccompFd === -1) reply = await opts.onSync(label);
+                else if (seccompFd < 0) throw new ContainerError("init channel: malformed seccomp frame");
+                else if (opts.onSeccompFd) await opts.onSeccompFd(seccompFd);
+                else throw new ContainerError("init channel: a seccomp listener nobody takes");
                 if (!chan.destroyed) chan.write(encodeFrame(FrameType.Ok, reply ?? Buffer.alloc(0)));
               } catch (e) {
                 error ??= (e as Error).message;

@@ -3,6 +3,7 @@ import { CAPABILITIES } from "./capabilities.js";
 import { OCI_VERSION } from "./default-spec.js";
 import { mountOptionNames } from "./mount-options.js";
 import { NAMESPACE_FLAGS } from "./namespaces.js";
+import { seccompFeatures } from "./seccomp/names.js";
 
 export function features() {
   return {
@@ -16,7 +17,7 @@ export function features() {
         .sort(),
       capabilities: Object.keys(CAPABILITIES),
       cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: false },
-      seccomp: { enabled: false },
+      seccomp: seccompFeatures(),
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },

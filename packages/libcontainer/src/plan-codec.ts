@@ -18,6 +18,8 @@ export const FrameType = {
   Error: 12,
   /** exec -> tsrun: a debug line (with _TSRUN_LOGLEVEL=debug). */
   Log: 13,
+  /** exec -> tsrun: u32 fd number of a seccomp listener in the init; the executor waits for Ok or Abort. */
+  SeccompFd: 14,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -54,6 +56,8 @@ export function encodePlan(plan: Plan): Buffer {
         bytes = Buffer.alloc(8);
         // Negative values (-1n = RLIM_INFINITY) go as two's complement; both signednesses fit in 64 bits.
         bytes.writeBigUInt64LE(BigInt.asUintN(64, arg), 0);
+      } else if (Buffer.isBuffer(arg)) {
+        bytes = arg; // binary (a BPF program): NULs are fine, the executor reads it by length
       } else {
         bytes = Buffer.from(arg);
         // The executor NUL-terminates strings; an embedded NUL would cut a path short, so refuse it here.

@@ -42,10 +42,11 @@ export enum OpCode {
   StdioBlocking = 48,
   Hook = 49,
   Lookup = 50,
+  Seccomp = 51,
 }
 
-/** A string goes as raw bytes; a bigint as an 8-byte little-endian integer. */
-export type Arg = string | bigint;
+/** A string goes as its bytes (no NUL); a bigint as an 8-byte little-endian integer; a Buffer as is. */
+export type Arg = string | bigint | Buffer;
 
 export interface Op {
   code: OpCode;
@@ -123,4 +124,6 @@ export const op = {
     code: OpCode.Hook,
     args: [label, path, i(timeoutSeconds), ...list(argv), ...list(env)],
   }),
+  /** program: struct sock_filter bytes; flags: SECCOMP_FILTER_FLAG_* for seccomp(2). */
+  seccomp: (program: Buffer, flags: bigint): Op => ({ code: OpCode.Seccomp, args: [program, flags] }),
 };

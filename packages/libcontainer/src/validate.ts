@@ -9,6 +9,7 @@ import { jsonErrorMessage } from "./json-error.js";
 import { isBindMount, PROPAGATION, parseMountOptions } from "./mount-options.js";
 import { hasNamespace, isNamespaceType } from "./namespaces.js";
 import { isRlimit } from "./rlimits.js";
+import { validateSeccomp } from "./seccomp/validate-seccomp.js";
 import type { Namespace, Spec } from "./spec.js";
 
 type Obj = Record<string, unknown>;
@@ -336,7 +337,7 @@ function validateLinux(linux: Obj, namespaces: { type: string; path?: string }[]
         fail(`${field}.${k}`, "must be a non-negative integer");
     }
   });
-  refuse(linux.seccomp, "linux.seccomp");
+  validateSeccomp(linux.seccomp);
   refuse(linux.mountLabel, "linux.mountLabel");
   refuse(linux.intelRdt, "linux.intelRdt");
   refuse(linux.personality, "linux.personality");

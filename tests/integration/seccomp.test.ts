@@ -1,0 +1,189 @@
+// linux.seccomp: podman's default profile loads, ERRNO rules deny with the errno asked for, and a notify profile
+// hands the listener to an agent on listenerPath (runtime-spec's ContainerProcessState), which answers.
+// Both placements are covered: with no_new_privs (late, just before the exec.fifo wait) and without (before the
+// capabilities are dropped).
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConsoleSocketServer, recvFds } from "../../packages/fdpass/src/index.js";
+import type { Seccomp, Spec } from "../../packages/libcontainer/src/index.js";
+import { IS_RUNC, rt, useBundles } from "./helpers.js";
+
+const { bundle } = useBundles();
+
+const podmanProfile = (): Seccomp =>
+  JSON.parse(
+    readFileSync(
+      new URL("../../packages/libcontainer/src/seccomp/fixtures/podman-default.json", import.meta.url),
+      "utf8",
+    ),
+  ) as Seccomp;
+
+async function run(script: string, seccomp: Seccomp, nnp: boolean, edit: (s: Spec) => void = () => {}) {
+  const b = bundle((s) => {
+    s.process!.args = ["sh", "-c", script];
+    s.process!.noNewPrivileges = nnp;
+    s.linux!.seccomp = seccomp;
+    edit(s);
+  });
+  return { b, r: await rt(b, ["run", "sc"]) };
+}
+
+const denyMkdir = (errnoRet?: number): Seccomp => ({
+  defaultAction: "SCMP_ACT_ALLOW",
+  architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+  syscalls: [{ names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO", ...(errnoRet ? { errnoRet } : {}) }],
+});
+
+describe.each([true, false])("seccomp with noNewPrivileges %s", (nnp) => {
+  it("loads podman's default profile; ls works", async () => {
+    const { r } = await run("ls /", podmanProfile(), nnp);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout.split("\n")).toContain("bin");
+  });
+
+  it("a denied mkdir fails with EPERM while ls works", async () => {
+    const { r } = await run("ls / >/dev/null && echo listed; mkdir /tmp/x; echo rc=$?", denyMkdir(), nnp);
+    expect(r.stdout).toContain("listed");
+    expect(r.stdout).toContain("rc=1");
+    expect(r.stderr).toContain("Operation not permitted");
+    expect(r.code).toBe(0);
+  });
+
+  it("honours errnoRet (ENOSPC)", async () => {
+    const { r } = await run("mkdir /tmp/x", denyMkdir(28), nnp);
+    expect(r.stderr).toContain("No space left on device");
+    expect(r.code).toBe(1);
+  });
+
+  it("defaultErrnoRet applies to what no rule allows", async () => {
+    const { r } = await run(
+      "mkdir /tmp/x",
+      {
+        defaultAction: "SCMP_ACT_ALLOW",
+        syscalls: [{ names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO", errnoRet: 18 }],
+      },
+      nnp,
+    );
+    expect(r.stderr).toContain("Invalid cross-device link");
+  });
+});
+
+describe("seccomp errors", () => {
+  it.skipIf(IS_RUNC)("an unknown action fails create and names it, leaving nothing behind", async () => {
+    const { r } = await run("true", { defaultAction: "SCMP_ACT_SOMETIMES" }, true);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("linux.seccomp.defaultAction: unknown action");
+    expect(r.stderr).toContain("SCMP_ACT_SOMETIMES");
+  });
+});
+
+// --- a tiny seccomp agent: receive one notification, answer it with an errno, close ---
+// koffi is libcontainer's dependency, not the workspace root's.
+const koffi = createRequire(new URL("../../packages/libcontainer/package.json", import.meta.url))(
+  "koffi",
+) as typeof import("koffi");
+const libc = koffi.load("libc.so.6");
+const ioctl = libc.func("int ioctl(int fd, unsigned long req, void *arg)");
+const poll = libc.func("int poll(_Inout_ void *fds, unsigned long nfds, int timeout)");
+const close = libc.func("int close(int fd)");
+// linux/seccomp.h: _IOWR('!', 0, struct seccomp_notif) (80 bytes) and _IOWR('!', 1, struct seccomp_notif_resp) (24).
+const SECCOMP_IOCTL_NOTIF_RECV = 0xc0502100;
+const SECCOMP_IOCTL_NOTIF_SEND = 0xc0182101;
+const NR_MKDIR = 83;
+const NR_MKDIRAT = 258;
+const EXDEV = 18;
+
+function waitReadable(fd: number, ms: number): Promise<boolean> {
+  const pfd = Buffer.alloc(8);
+  pfd.writeInt32LE(fd, 0);
+  pfd.writeInt16LE(1, 4);
+  return new Promise((resolve, reject) =>
+    poll.async(pfd, 1, ms, (err: unknown, n: number) => (err ? reject(err) : resolve(n > 0))),
+  );
+}
+
+/** Answers the first notification with -EXDEV; returns the syscall number it saw. */
+async function answerOne(listener: number): Promise<number> {
+  if (!(await waitReadable(listener, 20_000))) throw new Error("no seccomp notification within 20 s");
+  const req = Buffer.alloc(80);
+  if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, req) < 0)
+    throw new Error(`NOTIF_RECV: errno ${koffi.errno()}`);
+  const resp = Buffer.alloc(24);
+  req.copy(resp, 0, 0, 8); // id
+  resp.writeInt32LE(-EXDEV, 16);
+  if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0)
+    throw new Error(`NOTIF_SEND: errno ${koffi.errno()}`);
+  return req.readInt32LE(16); // data.nr
+}
+
+describe("SCMP_ACT_NOTIFY", () => {
+  it.each([true, false])(
+    "delivers the listener and the container state to the agent on listenerPath (noNewPrivileges %s)",
+    async (nnp) => {
+      const b = bundle();
+      // The socket lives in the bundle directory, which the helpers remove.
+      const listenerPath = join(b.dir, "agent.sock");
+      const server = ConsoleSocketServer.listen(listenerPath);
+      const agent = (async () => {
+        const conn = await server.acceptConnection();
+        try {
+          const msg = await recvFds(conn, { maxFds: 1, maxPayload: 65536 });
+          const nr = await answerOne(msg.fds[0] as number);
+          for (const fd of msg.fds) close(fd);
+          return { payload: JSON.parse(msg.payload.toString()), nr, fds: msg.fds.length };
+        } finally {
+          close(conn);
+        }
+      })();
+      b.spec.process!.args = ["sh", "-c", "mkdir /tmp/x; mkdir /tmp/y; echo done"];
+      b.spec.process!.noNewPrivileges = nnp;
+      b.spec.annotations = { "org.example/test": "seccomp" };
+      b.spec.linux!.seccomp = {
+        defaultAction: "SCMP_ACT_ALLOW",
+        listenerPath,
+        listenerMetadata: "meta-for-agent",
+        syscalls: [{ names: ["mkdir", "mkdirat"], action: "SCMP_ACT_NOTIFY" }],
+      };
+      b.write();
+      try {
+        const r = await rt(b, ["run", "sc-notify"]);
+        const seen = await agent;
+        expect(seen.fds).toBe(1);
+        expect([NR_MKDIR, NR_MKDIRAT]).toContain(seen.nr);
+        expect(seen.payload.fds).toEqual(["seccompFd"]);
+        expect(seen.payload.metadata).toBe("meta-for-agent");
+        expect(seen.payload.pid).toBeGreaterThan(0);
+        expect(seen.payload.state.id).toBe("sc-notify");
+        expect(seen.payload.state.pid).toBe(seen.payload.pid);
+        expect(seen.payload.state.status).toBe("creating");
+        expect(seen.payload.state.bundle).toBe(b.dir);
+        expect(seen.payload.state.annotations).toEqual({ "org.example/test": "seccomp" });
+        expect(typeof seen.payload.ociVersion).toBe("string");
+        // The first mkdir got the agent's answer; the agent then closed the listener, so the second gets ENOSYS.
+        expect(r.stderr).toContain("Invalid cross-device link");
+        expect(r.stderr).toContain("Function not implemented");
+        expect(r.stdout).toBe("done\n");
+        expect(r.code).toBe(0);
+      } finally {
+        server.close();
+      }
+    },
+  );
+
+  it("fails create when no agent listens, leaving nothing behind", async () => {
+    const { r } = await run(
+      "true",
+      {
+        defaultAction: "SCMP_ACT_ALLOW",
+        listenerPath: "/nonexistent/agent.sock",
+        syscalls: [{ names: ["mkdir"], action: "SCMP_ACT_NOTIFY" }],
+      },
+      true,
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("/nonexistent/agent.sock");
+  });
+});
