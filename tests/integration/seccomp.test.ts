@@ -72,6 +72,21 @@ describe.each([true, false])("seccomp with noNewPrivileges %s", (nnp) => {
 });
 
 describe("seccomp errors", () => {
+  // runc 1.1.5 refuses every flag ("seccomp flags are not yet supported by runc").
+  it.skipIf(IS_RUNC)(
+    "a filter the kernel refuses fails create with the reason, leaving nothing behind",
+    async () => {
+      // WAIT_KILLABLE_RECV is only valid together with a listener.
+      const { r } = await run(
+        "true",
+        { ...denyMkdir(), flags: ["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"] },
+        true,
+      );
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain("Invalid argument");
+    },
+  );
+
   it.skipIf(IS_RUNC)("an unknown action fails create and names it, leaving nothing behind", async () => {
     const { r } = await run("true", { defaultAction: "SCMP_ACT_SOMETIMES" }, true);
     expect(r.code).not.toBe(0);
@@ -138,7 +153,8 @@ describe("SCMP_ACT_NOTIFY", () => {
           close(conn);
         }
       })();
-      b.spec.process!.args = ["sh", "-c", "mkdir /tmp/x; mkdir /tmp/y; echo done"];
+      // The listener must not reach the container's process: only the agent holds it.
+      b.spec.process!.args = ["sh", "-c", "ls -l /proc/self/fd/; mkdir /tmp/x; mkdir /tmp/y; echo done"];
       b.spec.process!.noNewPrivileges = nnp;
       b.spec.annotations = { "org.example/test": "seccomp" };
       b.spec.linux!.seccomp = {
@@ -165,7 +181,8 @@ describe("SCMP_ACT_NOTIFY", () => {
         // The first mkdir got the agent's answer; the agent then closed the listener, so the second gets ENOSYS.
         expect(r.stderr).toContain("Invalid cross-device link");
         expect(r.stderr).toContain("Function not implemented");
-        expect(r.stdout).toBe("done\n");
+        expect(r.stdout).toMatch(/done\n$/);
+        expect(r.stdout).not.toContain("seccomp");
         expect(r.code).toBe(0);
       } finally {
         server.close();
