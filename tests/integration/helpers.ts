@@ -146,14 +146,14 @@ export function mkdirp(p: string): string {
 export async function rtq(
   b: Bundle,
   args: string[],
-  opts: { extraFds?: number[]; cwd?: string; global?: string[] } = {},
+  opts: { extraFds?: number[]; cwd?: string; global?: string[]; runtime?: string } = {},
 ): Promise<Result> {
   const outPath = join(b.dir, `.out-${process.hrtime.bigint()}`);
   const errPath = `${outPath}.err`;
   const out = openSync(outPath, "w+");
   const err = openSync(errPath, "w+");
   try {
-    const child = spawn(RUNTIME, [...(opts.global ?? ["--root", b.root]), ...args], {
+    const child = spawn(opts.runtime ?? RUNTIME, [...(opts.global ?? ["--root", b.root]), ...args], {
       cwd: opts.cwd ?? b.dir,
       env: ENV,
       stdio: ["ignore", out, err, ...(opts.extraFds ?? [])],
