@@ -2,7 +2,8 @@
 // hands the listener to an agent on listenerPath (runtime-spec's ContainerProcessState), which answers.
 // Both placements are covered: with no_new_privs (late, just before the exec.fifo wait) and without (before the
 // capabilities are dropped).
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -69,6 +70,41 @@ describe.each([true, false])("seccomp with noNewPrivileges %s", (nnp) => {
     );
     expect(r.stderr).toContain("Invalid cross-device link");
   });
+});
+
+describe("the -ENOSYS stub (runc's patchbpf)", () => {
+  it.each([true, false])(
+    "a syscall newer than the profile gets ENOSYS, an old unlisted one the default EPERM (noNewPrivileges %s)",
+    async (nnp) => {
+      const profile = podmanProfile();
+      delete profile.defaultErrnoRet; // default ERRNO, so EPERM
+      const b = bundle((s) => {
+        s.process!.args = ["/bin/nosys"];
+        s.process!.noNewPrivileges = nnp;
+        s.linux!.seccomp = profile;
+      });
+      // A static probe: syscall 1000 exists nowhere yet; vserver (236) exists but podman's profile does not list it.
+      const src = join(b.dir, "nosys.c");
+      writeFileSync(
+        src,
+        `#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+int main(void) {
+  errno = 0; syscall(1000); printf("1000: %s\\n", strerror(errno));
+  errno = 0; syscall(236); printf("236: %s\\n", strerror(errno));
+  return 0;
+}
+`,
+      );
+      execFileSync("gcc", ["-static", "-O2", "-o", join(b.dir, "rootfs/bin/nosys"), src]);
+      const r = await rt(b, ["run", "sc-enosys"]);
+      expect(r.stderr).toBe("");
+      expect(r.stdout).toBe("1000: Function not implemented\n236: Operation not permitted\n");
+      expect(r.code).toBe(0);
+    },
+  );
 });
 
 describe("seccomp errors", () => {

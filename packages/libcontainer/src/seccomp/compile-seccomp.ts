@@ -1,9 +1,11 @@
 // linux.seccomp -> a classic BPF program and the seccomp(2) flags to load it with. libseccomp (through koffi)
 // does the compiling, here in tsrun, so the executor only loads bytes (TypeScript decides, C executes).
 // The rules follow runc's libcontainer/seccomp: unknown syscall names are skipped, a rule whose action is the
-// default one is dropped, and several conditions on the same argument become one rule each.
+// default one is dropped, several conditions on the same argument become one rule each, and a restrictive
+// profile gets the -ENOSYS stub for syscalls newer than it (enosys.ts).
 import { ConfigError } from "../errors.js";
 import type { Seccomp } from "../spec.js";
+import { encode, enosysStub, lastSyscalls } from "./enosys.js";
 import { type ArgCmp, SeccompFilter } from "./libseccomp.js";
 import { ACTIONS, ARCHITECTURES, FLAGS, OPERATORS, SCMP_ACT, SECCOMP_FILTER_FLAG } from "./names.js";
 
@@ -44,6 +46,16 @@ function filterFlags(flags: string[] | undefined | null): bigint {
     bits |= bit;
   });
   return bits;
+}
+
+/**
+ * runc's -ENOSYS stub goes in front of restrictive filters only: after ALLOW, LOG or TRACE (a tracer handles new
+ * syscalls itself) a syscall the profile does not know is let through anyway, and after ERRNO(ENOSYS) it would
+ * get ENOSYS without the stub.
+ */
+function wantsEnosysStub(name: string, action: number): boolean {
+  if (name === "SCMP_ACT_ALLOW" || name === "SCMP_ACT_LOG" || name === "SCMP_ACT_TRACE") return false;
+  return action !== SCMP_ACT.errno(38);
 }
 
 /** undefined when the profile asks for nothing (no default action and no rules), as runc treats it. */
@@ -94,7 +106,12 @@ export function compileSeccomp(spec: Seccomp): CompiledSeccomp | undefined {
       }
     });
     if (notify) flags |= SECCOMP_FILTER_FLAG.NEW_LISTENER;
-    return { program: filter.exportBpf(), flags, notify, skipped };
+    let program = filter.exportBpf();
+    if (wantsEnosysStub(spec.defaultAction, defaultAction)) {
+      const names = syscalls.flatMap((c) => c.names ?? []);
+      program = Buffer.concat([encode(enosysStub(lastSyscalls(spec.architectures ?? [], names))), program]);
+    }
+    return { program, flags, notify, skipped };
   } finally {
     filter.release();
   }

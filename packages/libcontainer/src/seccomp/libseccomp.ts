@@ -27,6 +27,8 @@ interface Bindings {
   archAdd: (ctx: unknown, token: number) => number;
   archResolve: (name: string) => number;
   syscallResolve: (name: string) => number;
+  syscallResolveArch: (token: number, name: string) => number;
+  archNative: () => number;
   ruleAdd: (ctx: unknown, action: number, nr: number, n: number, cmps: Buffer | null) => number;
   attrSet: (ctx: unknown, attr: number, value: number) => number;
   exportBpf: (ctx: unknown, fd: number) => number;
@@ -50,6 +52,10 @@ function lib(): Bindings {
     archAdd: so.func("int seccomp_arch_add(void *ctx, uint32_t arch_token)"),
     archResolve: so.func("uint32_t seccomp_arch_resolve_name(const char *name)"),
     syscallResolve: so.func("int seccomp_syscall_resolve_name(const char *name)"),
+    syscallResolveArch: so.func(
+      "int seccomp_syscall_resolve_name_arch(uint32_t arch_token, const char *name)",
+    ),
+    archNative: so.func("uint32_t seccomp_arch_native()"),
     ruleAdd: so.func(
       "int seccomp_rule_add_array(void *ctx, uint32_t action, int syscall, unsigned int arg_cnt, const void *cmps)",
     ),
@@ -64,6 +70,23 @@ function lib(): Bindings {
 function errnoText(ret: number): string {
   const code = Object.entries(koffi.os.errno).find(([, v]) => v === -ret)?.[0];
   return code ?? `error ${ret}`;
+}
+
+/** libseccomp's token of an architecture name ("x86_64", "x32", ...), or undefined when it knows none. */
+export function archToken(name: string): number | undefined {
+  const token = lib().archResolve(name);
+  return token === 0 ? undefined : token;
+}
+
+/** The token of the architecture we run on. */
+export function nativeArchToken(): number {
+  return lib().archNative();
+}
+
+/** A syscall's number on an architecture (x32's carry bit 30), or undefined when it has no such syscall. */
+export function syscallNumber(token: number, name: string): number | undefined {
+  const nr = lib().syscallResolveArch(token, name);
+  return nr === NR_SCMP_ERROR ? undefined : nr;
 }
 
 /** A filter under construction. Always release() it (try/finally): it holds native memory. */
