@@ -39,10 +39,13 @@ const denyMkdir = (errnoRet?: number): Seccomp => ({
 
 describe.each([true, false])("seccomp with noNewPrivileges %s", (nnp) => {
   it("loads podman's default profile; ls works", async () => {
-    const { r } = await run("ls /", podmanProfile(), nnp);
+    const { r } = await run("ls /; grep Seccomp /proc/self/status", podmanProfile(), nnp);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout.split("\n")).toContain("bin");
+    // Filter mode, and exactly one filter.
+    expect(r.stdout).toMatch(/^Seccomp:\s+2$/m);
+    expect(r.stdout).toMatch(/^Seccomp_filters:\s+1$/m);
   });
 
   it("a denied mkdir fails with EPERM while ls works", async () => {
@@ -108,6 +111,12 @@ int main(void) {
 });
 
 describe("seccomp errors", () => {
+  it("an empty profile means no filter, as in runc", async () => {
+    const { r } = await run("grep Seccomp: /proc/self/status", { defaultAction: "" }, true);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toMatch(/^Seccomp:\s+0$/m);
+  });
+
   // runc 1.1.5 refuses every flag ("seccomp flags are not yet supported by runc").
   it.skipIf(IS_RUNC)(
     "a filter the kernel refuses fails create with the reason, leaving nothing behind",

@@ -141,7 +141,11 @@ describe("compileSeccomp", () => {
 describe("validateSeccomp", () => {
   const bad: [unknown, string][] = [
     ["x", "linux.seccomp: must be an object"],
-    [{}, "linux.seccomp.defaultAction: must be a string"],
+    [
+      { syscalls: [{ names: ["mkdir"], action: "SCMP_ACT_ERRNO" }] },
+      "linux.seccomp.defaultAction: is required",
+    ],
+    [{ defaultAction: 1 }, "linux.seccomp.defaultAction: must be a string"],
     [{ defaultAction: "SCMP_ACT_NOTIFY" }, "cannot be the default action"],
     [
       { defaultAction: "SCMP_ACT_ALLOW", defaultErrnoRet: -1 },
@@ -190,8 +194,10 @@ describe("validateSeccomp", () => {
     expect(() => validateSeccomp(spec)).toThrow(message);
   });
 
-  it("accepts an absent profile and podman's", () => {
+  it("accepts an absent or empty profile (no seccomp, as runc) and podman's", () => {
     expect(() => validateSeccomp(undefined)).not.toThrow();
+    expect(() => validateSeccomp({})).not.toThrow();
+    expect(() => validateSeccomp({ defaultAction: "", syscalls: [] })).not.toThrow();
     expect(() => validateSeccomp(podman())).not.toThrow();
   });
 });

@@ -37,6 +37,10 @@ export function validateSeccomp(v: unknown): void {
   if (absent(v)) return;
   if (!isObj(v)) fail(FIELD, "must be an object");
   const s = v as Obj;
+  const noRules = absent(s.syscalls) || (Array.isArray(s.syscalls) && s.syscalls.length === 0);
+  // runc reads a profile with neither a default action nor rules as "no seccomp"; so do we.
+  if ((absent(s.defaultAction) || s.defaultAction === "") && noRules) return;
+  if (absent(s.defaultAction) || s.defaultAction === "") fail(`${FIELD}.defaultAction`, "is required");
   known(ACTIONS, s.defaultAction, `${FIELD}.defaultAction`, "action");
   errnoRet(s.defaultErrnoRet, `${FIELD}.defaultErrnoRet`);
   // A listener as default action would notify on the write that hands the listener over: runc refuses it too.
