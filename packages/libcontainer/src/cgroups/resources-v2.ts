@@ -3,8 +3,8 @@
 // cgroup.controllers) before anything is written; otherwise the error names it.
 //
 // Not written here:
-// - devices: v2 has no device files; access control is an eBPF program attached to the cgroup, which is not built
-//   yet. Rules passed here are left alone: the lifecycle refuses non-default device rules on v2 until then.
+// - devices: v2 has no device files; access control is an eBPF program attached to the cgroup (devices-ebpf.ts,
+//   called by the v2 manager's set()).
 // - memory.kernel, memory.kernelTCP, memory.useHierarchy, blockIO.leafWeight: ignored as runc ignores them (v2 has
 //   no kernel-memory limit or leaf weights, and is always hierarchical).
 // - v1-only knobs with no v2 file (swappiness, disableOOMKiller, realtime, network classID/priorities): refused

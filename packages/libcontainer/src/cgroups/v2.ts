@@ -4,6 +4,7 @@
 import { existsSync } from "node:fs";
 import { posix } from "node:path";
 import type { Resources } from "../spec.js";
+import { setDevicesV2 } from "./devices-ebpf.js";
 import { CgroupError } from "./errors.js";
 import { exists, mkdir, readIfExists, readValue, sleepMs, writePid, writeValue } from "./files.js";
 import { UNIFIED_KEY } from "./paths.js";
@@ -51,6 +52,7 @@ export class V2Manager implements CgroupManager {
   set(resources: Resources | undefined): void {
     if (resources === undefined) return;
     setResourcesV2(this.dir, resources, enabledControllers(this.dir));
+    if (resources.devices !== undefined) setDevicesV2(this.dir, resources.devices);
   }
 
   pids(): number[] {
