@@ -3,7 +3,7 @@
 // Both placements are covered: with no_new_privs (late, just before the exec.fifo wait) and without (before the
 // capabilities are dropped).
 import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -73,6 +73,27 @@ describe.each([true, false])("seccomp with noNewPrivileges %s", (nnp) => {
     );
     expect(r.stderr).toContain("Invalid cross-device link");
   });
+});
+
+describe("seccomp in a user namespace", () => {
+  it.each([true, false])(
+    "denies as asked (noNewPrivileges %s: CAP_SYS_ADMIN of the new namespace suffices)",
+    async (nnp) => {
+      const b = bundle((s) => {
+        s.linux!.namespaces!.push({ type: "user" });
+        s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        s.process!.args = ["sh", "-c", "id -u; mkdir /tmp/x"];
+        s.process!.noNewPrivileges = nnp;
+        s.linux!.seccomp = denyMkdir(28);
+      });
+      chmodSync(b.dir, 0o755); // the mapped root must reach the rootfs
+      const r = await rt(b, ["run", "sc-userns"]);
+      expect(r.stdout).toBe("0\n");
+      expect(r.stderr).toContain("No space left on device");
+      expect(r.code).toBe(1);
+    },
+  );
 });
 
 describe("the -ENOSYS stub (runc's patchbpf)", () => {
@@ -180,10 +201,20 @@ async function answerOne(listener: number): Promise<number> {
 }
 
 describe("SCMP_ACT_NOTIFY", () => {
-  it.each([true, false])(
-    "delivers the listener and the container state to the agent on listenerPath (noNewPrivileges %s)",
-    async (nnp) => {
-      const b = bundle();
+  it.each([
+    [true, false],
+    [false, false],
+    [false, true],
+  ])(
+    "delivers the listener and the container state to the agent on listenerPath (noNewPrivileges %s, user namespace %s)",
+    async (nnp, userns) => {
+      const b = bundle((s) => {
+        if (!userns) return;
+        s.linux!.namespaces!.push({ type: "user" });
+        s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      });
+      chmodSync(b.dir, 0o755);
       // The socket lives in the bundle directory, which the helpers remove.
       const listenerPath = join(b.dir, "agent.sock");
       const server = ConsoleSocketServer.listen(listenerPath);
