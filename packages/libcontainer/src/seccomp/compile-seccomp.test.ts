@@ -101,6 +101,18 @@ describe("compileSeccomp", () => {
       expect(rets, r.toString(16)).toContain(r);
   });
 
+  it("refuses a profile too long for the kernel (4096 instructions)", () => {
+    const syscalls = Array.from({ length: 3000 }, (_, i) => ({
+      names: ["kill"],
+      action: "SCMP_ACT_ERRNO",
+      errnoRet: 1 + (i % 200),
+      args: [{ index: 1, value: i, op: "SCMP_CMP_EQ" }],
+    }));
+    expect(() => compileSeccomp({ defaultAction: "SCMP_ACT_ALLOW", syscalls })).toThrow(
+      /linux.seccomp: compiles to \d+ instructions, more than the kernel's 4096/,
+    );
+  });
+
   it("is undefined for a profile that asks for nothing", () => {
     expect(compileSeccomp({ defaultAction: "" })).toBeUndefined();
   });

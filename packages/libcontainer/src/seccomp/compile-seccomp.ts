@@ -111,6 +111,12 @@ export function compileSeccomp(spec: Seccomp): CompiledSeccomp | undefined {
       const names = syscalls.flatMap((c) => c.names ?? []);
       program = Buffer.concat([encode(enosysStub(lastSyscalls(spec.architectures ?? [], names))), program]);
     }
+    // BPF_MAXINSNS: the kernel refuses longer programs; say so before any process exists.
+    if (program.length / 8 > 4096)
+      throw new ConfigError(
+        "linux.seccomp",
+        `compiles to ${program.length / 8} instructions, more than the kernel's 4096`,
+      );
     return { program, flags, notify, skipped };
   } finally {
     filter.release();
