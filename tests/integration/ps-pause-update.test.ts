@@ -145,6 +145,18 @@ describe("pause and resume", () => {
     expect(r.stderr).toContain("does not exist");
   });
 
+  it("kill --all ends a paused container's processes (they are thawed to act on the signal)", async () => {
+    const { b, pid } = await running(THREE);
+    await until("two children", () => childrenOf(pid).length >= 2);
+    const all = JSON.parse((await rtq(b, ["ps", "--format", "json", "c1"])).stdout) as number[];
+    for (const p of all) track(p);
+    expect((await rtq(b, ["pause", "c1"])).code).toBe(0);
+    expect((await rtq(b, ["kill", "--all", "c1", "9"])).code).toBe(0);
+    await until("every process gone", () => all.every((p) => !alive(p)));
+    expect((await stateJson(b, "c1")).status).toBe("stopped");
+    expect((await rtq(b, ["delete", "c1"])).code).toBe(0);
+  });
+
   it("refuse a stopped container", async () => {
     const { b, pid } = await running(THREE);
     await rtq(b, ["kill", "c1", "9"]);

@@ -24,7 +24,18 @@ export function killContainer(root: string, id: string, signal: number, all = fa
     throw new ContainerError("container not running");
   }
   if (all) {
-    for (const pid of c.cgroups.pids()) libc.kill(pid, signal);
+    // As runc: frozen, nothing forks past the signal; thawed afterwards even if it was paused, since a frozen
+    // process does not act on SIGKILL until it runs again.
+    try {
+      c.cgroups.freeze();
+    } catch {}
+    try {
+      for (const pid of c.cgroups.pids()) libc.kill(pid, signal);
+    } finally {
+      try {
+        c.cgroups.thaw();
+      } catch {}
+    }
     return;
   }
   if (!libc.kill(c.state.pid, signal)) throw new ContainerError("container not running");
