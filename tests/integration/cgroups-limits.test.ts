@@ -7,6 +7,8 @@ import { cgroupFile, statOf } from "./cgroup-dirs.js";
 import { alive, collect, ENV, RUNTIME, rtq, stateJson, until, useBundles } from "./helpers.js";
 
 const { bundle, track } = useBundles();
+// Cgroup paths follow the id (no cgroupsPath): unique per run, so that suites running at the same time never share one.
+const TAG = `lim-${process.pid}`;
 const MiB = 1024 * 1024;
 // Doubles a string until the memory limit ends it.
 const HOG = ["sh", "-c", "x=a; while :; do x=$x$x; done"];
@@ -17,9 +19,9 @@ describe("memory", () => {
       s.process!.args = HOG;
       s.linux!.resources = { ...s.linux!.resources, memory: { limit: 16 * MiB, swap: 16 * MiB } };
     });
-    const r = await rtq(b, ["run", "m1"]);
+    const r = await rtq(b, ["run", `${TAG}-m1`]);
     expect(r.code).toBe(137);
-    await rtq(b, ["delete", "m1"]);
+    await rtq(b, ["delete", `${TAG}-m1`]);
   });
 
   it("events reports the OOM kill as {type: oom}", async () => {
@@ -27,24 +29,24 @@ describe("memory", () => {
       s.process!.args = ["sh", "-c", "read x < /dev/null; sleep 0.3; x=a; while :; do x=$x$x; done"];
       s.linux!.resources = { ...s.linux!.resources, memory: { limit: 16 * MiB, swap: 16 * MiB } };
     });
-    expect((await rtq(b, ["create", "--bundle", b.dir, "m2"])).code).toBe(0);
-    const pid = track((await stateJson(b, "m2")).pid as number);
-    const events = spawn(RUNTIME, ["--root", b.root, "events", "--interval", "1s", "m2"], {
+    expect((await rtq(b, ["create", "--bundle", b.dir, `${TAG}-m2`])).code).toBe(0);
+    const pid = track((await stateJson(b, `${TAG}-m2`)).pid as number);
+    const events = spawn(RUNTIME, ["--root", b.root, "events", "--interval", "1s", `${TAG}-m2`], {
       cwd: b.dir,
       env: ENV,
       stdio: ["ignore", "pipe", "pipe"],
     });
     const out = collect(events);
     await new Promise((r) => setTimeout(r, 200));
-    expect((await rtq(b, ["start", "m2"])).code).toBe(0);
+    expect((await rtq(b, ["start", `${TAG}-m2`])).code).toBe(0);
     await until("the OOM kill", () => !alive(pid), 10_000);
     // runc's events ends when the cgroup goes away, tsrun's when the init is gone: delete covers both.
     await new Promise((r) => setTimeout(r, 300));
-    expect((await rtq(b, ["delete", "m2"])).code).toBe(0);
+    expect((await rtq(b, ["delete", `${TAG}-m2`])).code).toBe(0);
     const res = await out;
     const lines = res.stdout.split("\n").filter(Boolean);
-    expect(lines).toContain('{"type":"oom","id":"m2"}');
-    for (const l of lines) expect(JSON.parse(l).id).toBe("m2");
+    expect(lines).toContain(`{"type":"oom","id":"${TAG}-m2"}`);
+    for (const l of lines) expect(JSON.parse(l).id).toBe(`${TAG}-m2`);
   });
 });
 
@@ -58,9 +60,9 @@ describe("pids", () => {
       ];
       s.linux!.resources = { ...s.linux!.resources, pids: { limit: 10 } };
     });
-    const r = await rtq(b, ["run", "p1"]);
+    const r = await rtq(b, ["run", `${TAG}-p1`]);
     expect(r.stdout + r.stderr).toMatch(/can't fork|Resource temporarily unavailable/);
-    await rtq(b, ["delete", "--force", "p1"]);
+    await rtq(b, ["delete", "--force", `${TAG}-p1`]);
   });
 });
 
@@ -70,17 +72,17 @@ describe("cpu", () => {
       s.process!.args = ["sh", "-c", "while :; do :; done"];
       s.linux!.resources = { ...s.linux!.resources, cpu: { quota: 10000, period: 100000 } };
     });
-    expect((await rtq(b, ["run", "-d", "q1"])).code).toBe(0);
-    const pid = track((await stateJson(b, "q1")).pid as number);
+    expect((await rtq(b, ["run", "-d", `${TAG}-q1`])).code).toBe(0);
+    const pid = track((await stateJson(b, `${TAG}-q1`)).pid as number);
     expect(cgroupFile(pid, "cpu", "cpu.cfs_quota_us")).toBe("10000");
     expect(cgroupFile(pid, "cpu", "cpu.cfs_period_us")).toBe("100000");
     await until("throttling", () => statOf(cgroupFile(pid, "cpu", "cpu.stat")).nr_throttled! > 0, 5000);
     const st = statOf(cgroupFile(pid, "cpu", "cpu.stat"));
     expect(st.nr_periods).toBeGreaterThan(0);
     expect(st.throttled_time).toBeGreaterThan(0);
-    expect((await rtq(b, ["kill", "q1", "9"])).code).toBe(0);
+    expect((await rtq(b, ["kill", `${TAG}-q1`, "9"])).code).toBe(0);
     await until("init gone", () => !alive(pid));
-    await rtq(b, ["delete", "q1"]);
+    await rtq(b, ["delete", `${TAG}-q1`]);
   });
 });
 
@@ -104,11 +106,11 @@ describe("devices", () => {
         ],
       };
     });
-    const r = await rtq(b, ["run", "d1"]);
+    const r = await rtq(b, ["run", `${TAG}-d1`]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("can't open /dev/fuse: Operation not permitted");
     expect(r.stdout).toBe("fuse=1\nnull=0\n1\n");
-    await rtq(b, ["delete", "d1"]);
+    await rtq(b, ["delete", `${TAG}-d1`]);
   });
 
   it("an allow rule for the same device lets it open", async () => {
@@ -123,9 +125,9 @@ describe("devices", () => {
         ],
       };
     });
-    const r = await rtq(b, ["run", "d2"]);
+    const r = await rtq(b, ["run", `${TAG}-d2`]);
     expect(r.stderr).toBe("");
     expect(r.stdout).toBe("fuse=0\n");
-    await rtq(b, ["delete", "d2"]);
+    await rtq(b, ["delete", `${TAG}-d2`]);
   });
 });

@@ -8,12 +8,14 @@ import { cgroupDir, cgroupFile } from "./cgroup-dirs.js";
 import { alive, type Bundle, collect, ENV, RUNTIME, rtq, stateJson, until, useBundles } from "./helpers.js";
 
 const { bundle, track } = useBundles();
+// Cgroup paths follow the id (no cgroupsPath): unique per run, so that suites running at the same time never share one.
+const ID = `ppu-${process.pid}`;
 // Three processes: the init and two children, and no others coming and going.
 const THREE = ["sh", "-c", "sleep 1000 & sleep 1000 & wait"];
 // Writes an increasing counter to /tmp/n in the rootfs (visible from the host).
 const COUNTER = ["sh", "-c", "i=0; while :; do i=$((i+1)); echo $i > /tmp/n; sleep 0.02; done"];
 
-async function running(args: string[], edit?: Parameters<typeof bundle>[0], id = "c1") {
+async function running(args: string[], edit?: Parameters<typeof bundle>[0], id = ID) {
   const b = bundle((s) => {
     s.process!.args = args;
     edit?.(s);
@@ -46,7 +48,7 @@ describe("ps", () => {
       "two children",
       () => childrenOf(pid).filter((c) => /sleep 1000/.test(cmdline(c))).length === 2,
     );
-    const r = await rtq(b, ["ps", "--format", "json", "c1"]);
+    const r = await rtq(b, ["ps", "--format", "json", ID]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^\[[\d,]+\]\n$/);
     const pids = JSON.parse(r.stdout) as number[];
@@ -57,7 +59,7 @@ describe("ps", () => {
         cgroupDir(pid, "memory").slice("/sys/fs/cgroup/memory".length),
       );
 
-    const t = await rtq(b, ["ps", "c1"]);
+    const t = await rtq(b, ["ps", ID]);
     expect(t.code).toBe(0);
     const lines = t.stdout.split("\n");
     expect(lines[0]).toMatch(/^UID\s+PID\s+PPID/);
@@ -66,36 +68,36 @@ describe("ps", () => {
     expect(shown).toContain(pid);
     for (const p of shown) expect(pids).toContain(p);
 
-    const o = await rtq(b, ["ps", "c1", "-o", "pid,comm"]);
+    const o = await rtq(b, ["ps", ID, "-o", "pid,comm"]);
     expect(o.stdout.split("\n")[0]).toMatch(/^\s*PID COMMAND$/);
     expect(o.stdout).toMatch(/\bsleep\n/);
-    await stopAndDelete(b, "c1", pid);
+    await stopAndDelete(b, ID, pid);
   });
 
   it("prints null for a stopped container, and kill --all ends every process", async () => {
     const { b, pid } = await running(THREE);
     await until("two children", () => childrenOf(pid).length >= 2);
-    const before = JSON.parse((await rtq(b, ["ps", "-f", "json", "c1"])).stdout) as number[];
+    const before = JSON.parse((await rtq(b, ["ps", "-f", "json", ID])).stdout) as number[];
     expect(before.length).toBeGreaterThanOrEqual(3);
     for (const p of before) track(p);
-    expect((await rtq(b, ["kill", "--all", "c1", "9"])).code).toBe(0);
+    expect((await rtq(b, ["kill", "--all", ID, "9"])).code).toBe(0);
     await until("every process gone", () => before.every((p) => !alive(p)));
-    const r = await rtq(b, ["ps", "--format", "json", "c1"]);
+    const r = await rtq(b, ["ps", "--format", "json", ID]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe("null\n");
-    expect((await rtq(b, ["kill", "--all", "c1", "9"])).code).toBe(0);
-    expect((await rtq(b, ["delete", "c1"])).code).toBe(0);
+    expect((await rtq(b, ["kill", "--all", ID, "9"])).code).toBe(0);
+    expect((await rtq(b, ["delete", ID])).code).toBe(0);
   });
 
   it("refuses an unknown format and a missing container", async () => {
     const { b, pid } = await running(THREE);
-    let r = await rtq(b, ["ps", "--format", "yaml", "c1"]);
+    let r = await rtq(b, ["ps", "--format", "yaml", ID]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("invalid format option");
     r = await rtq(b, ["ps", "nope"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("does not exist");
-    await stopAndDelete(b, "c1", pid);
+    await stopAndDelete(b, ID, pid);
   });
 });
 
@@ -116,31 +118,31 @@ describe("pause and resume", () => {
     const count = () => (existsSync(n) ? Number(readFileSync(n, "utf8").trim() || 0) : 0);
     await until("counting", () => count() > 3);
 
-    let r = await rtq(b, ["resume", "c1"]);
+    let r = await rtq(b, ["resume", ID]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("container not paused");
 
-    r = await rtq(b, ["pause", "c1"]);
+    r = await rtq(b, ["pause", ID]);
     expect(r.stdout + r.stderr).toBe("");
     expect(r.code).toBe(0);
-    expect((await stateJson(b, "c1")).status).toBe("paused");
+    expect((await stateJson(b, ID)).status).toBe("paused");
     expect(cgroupFile(pid, "freezer", "freezer.state")).toBe("FROZEN");
     const frozenAt = count();
     await new Promise((res) => setTimeout(res, 300));
     expect(count()).toBe(frozenAt);
 
-    r = await rtq(b, ["pause", "c1"]);
+    r = await rtq(b, ["pause", ID]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("container not running");
 
-    r = await rtq(b, ["resume", "c1"]);
+    r = await rtq(b, ["resume", ID]);
     expect(r.stdout + r.stderr).toBe("");
     expect(r.code).toBe(0);
-    expect((await stateJson(b, "c1")).status).toBe("running");
+    expect((await stateJson(b, ID)).status).toBe("running");
     expect(cgroupFile(pid, "freezer", "freezer.state")).toBe("THAWED");
     await until("counting again", () => count() > frozenAt + 3);
 
-    await stopAndDelete(b, "c1", pid);
+    await stopAndDelete(b, ID, pid);
     r = await rtq(b, ["pause", "nope"]);
     expect(r.stderr).toContain("does not exist");
   });
@@ -148,26 +150,26 @@ describe("pause and resume", () => {
   it("kill --all ends a paused container's processes (they are thawed to act on the signal)", async () => {
     const { b, pid } = await running(THREE);
     await until("two children", () => childrenOf(pid).length >= 2);
-    const all = JSON.parse((await rtq(b, ["ps", "--format", "json", "c1"])).stdout) as number[];
+    const all = JSON.parse((await rtq(b, ["ps", "--format", "json", ID])).stdout) as number[];
     for (const p of all) track(p);
-    expect((await rtq(b, ["pause", "c1"])).code).toBe(0);
-    expect((await rtq(b, ["kill", "--all", "c1", "9"])).code).toBe(0);
+    expect((await rtq(b, ["pause", ID])).code).toBe(0);
+    expect((await rtq(b, ["kill", "--all", ID, "9"])).code).toBe(0);
     await until("every process gone", () => all.every((p) => !alive(p)));
-    expect((await stateJson(b, "c1")).status).toBe("stopped");
-    expect((await rtq(b, ["delete", "c1"])).code).toBe(0);
+    expect((await stateJson(b, ID)).status).toBe("stopped");
+    expect((await rtq(b, ["delete", ID])).code).toBe(0);
   });
 
   it("refuse a stopped container", async () => {
     const { b, pid } = await running(THREE);
-    await rtq(b, ["kill", "c1", "9"]);
+    await rtq(b, ["kill", ID, "9"]);
     await until("init gone", () => !alive(pid));
-    let r = await rtq(b, ["pause", "c1"]);
+    let r = await rtq(b, ["pause", ID]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("container not running");
-    r = await rtq(b, ["resume", "c1"]);
+    r = await rtq(b, ["resume", ID]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("container not paused");
-    expect((await rtq(b, ["delete", "c1"])).code).toBe(0);
+    expect((await rtq(b, ["delete", ID])).code).toBe(0);
   });
 });
 
@@ -180,20 +182,20 @@ describe("update", () => {
   it("--pids-limit and --memory change the live cgroup", async () => {
     const { b, pid } = await running(THREE, limits);
     expect(cgroupFile(pid, "pids", "pids.max")).toBe("50");
-    let r = await rtq(b, ["update", "--pids-limit", "7", "c1"]);
+    let r = await rtq(b, ["update", "--pids-limit", "7", ID]);
     expect(r.stdout + r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(cgroupFile(pid, "pids", "pids.max")).toBe("7");
     // Values left out stay as they were.
     expect(cgroupFile(pid, "memory", "memory.limit_in_bytes")).toBe(String(64 * MiB));
-    r = await rtq(b, ["update", "--memory", "32m", "--cpu-quota", "20000", "--cpu-period", "100000", "c1"]);
+    r = await rtq(b, ["update", "--memory", "32m", "--cpu-quota", "20000", "--cpu-period", "100000", ID]);
     expect(r.code).toBe(0);
     expect(cgroupFile(pid, "memory", "memory.limit_in_bytes")).toBe(String(32 * MiB));
     expect(cgroupFile(pid, "cpu", "cpu.cfs_quota_us")).toBe("20000");
     expect(cgroupFile(pid, "pids", "pids.max")).toBe("7");
-    r = await rtq(b, ["update", "--pids-limit", "-1", "c1"]);
+    r = await rtq(b, ["update", "--pids-limit", "-1", ID]);
     expect(cgroupFile(pid, "pids", "pids.max")).toBe("max");
-    await stopAndDelete(b, "c1", pid);
+    await stopAndDelete(b, ID, pid);
   });
 
   it("--resources - reads LinuxResources from stdin and leaves devices alone", async () => {
@@ -206,7 +208,7 @@ describe("update", () => {
       // containerd sends the whole section; runc's update ignores devices.
       devices: [{ allow: true, access: "rwm" }],
     };
-    const r = await rtqInput(b, ["update", "--resources", "-", "c1"], JSON.stringify(doc));
+    const r = await rtqInput(b, ["update", "--resources", "-", ID], JSON.stringify(doc));
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(cgroupFile(pid, "memory", "memory.limit_in_bytes")).toBe(String(48 * MiB));
@@ -215,25 +217,25 @@ describe("update", () => {
     expect(cgroupFile(pid, "cpu", "cpu.cfs_quota_us")).toBe("30000");
     expect(cgroupFile(pid, "pids", "pids.max")).toBe("42");
     expect(cgroupFile(pid, "devices", "devices.list")).toBe(devicesBefore);
-    await stopAndDelete(b, "c1", pid);
+    await stopAndDelete(b, ID, pid);
   });
 
   it("refuses bad values and a stopped container", async () => {
     const { b, pid } = await running(THREE, limits);
-    let r = await rtq(b, ["update", "--memory", "lots", "c1"]);
+    let r = await rtq(b, ["update", "--memory", "lots", ID]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("invalid value for memory");
-    r = await rtq(b, ["update", "--pids-limit", "x", "c1"]);
+    r = await rtq(b, ["update", "--pids-limit", "x", ID]);
     expect(r.code).toBe(1);
-    r = await rtqInput(b, ["update", "-r", "-", "c1"], "{bad");
+    r = await rtqInput(b, ["update", "-r", "-", ID], "{bad");
     expect(r.code).toBe(1);
     expect(cgroupFile(pid, "pids", "pids.max")).toBe("50");
-    await rtq(b, ["kill", "c1", "9"]);
+    await rtq(b, ["kill", ID, "9"]);
     await until("init gone", () => !alive(pid));
-    r = await rtq(b, ["update", "--pids-limit", "5", "c1"]);
+    r = await rtq(b, ["update", "--pids-limit", "5", ID]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("container not running");
-    expect((await rtq(b, ["delete", "c1"])).code).toBe(0);
+    expect((await rtq(b, ["delete", ID])).code).toBe(0);
   });
 });
 
@@ -247,14 +249,14 @@ describe("events --stats", () => {
       };
     });
     await until("two children", () => childrenOf(pid).length >= 2);
-    const r = await rtq(b, ["events", "--stats", "c1"]);
+    const r = await rtq(b, ["events", "--stats", ID]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout.endsWith("}\n")).toBe(true);
     expect(r.stdout.split("\n")).toHaveLength(2);
     const e = JSON.parse(r.stdout);
     expect(e.type).toBe("stats");
-    expect(e.id).toBe("c1");
+    expect(e.id).toBe(ID);
     expect(Object.keys(e.data)).toEqual(
       expect.arrayContaining(["cpu", "cpuset", "memory", "pids", "blkio", "hugetlb"]),
     );
@@ -263,12 +265,12 @@ describe("events --stats", () => {
     expect(e.data.memory.usage.limit).toBe(64 * 1024 * 1024);
     expect(e.data.memory.usage.usage).toBeGreaterThan(0);
     expect(e.data.cpu.usage.total).toBeGreaterThan(0);
-    await rtq(b, ["kill", "c1", "9"]);
+    await rtq(b, ["kill", ID, "9"]);
     await until("init gone", () => !alive(pid));
-    const s = await rtq(b, ["events", "--stats", "c1"]);
+    const s = await rtq(b, ["events", "--stats", ID]);
     expect(s.code).toBe(1);
-    expect(s.stderr).toContain("container with id c1 is not running");
-    expect((await rtq(b, ["delete", "c1"])).code).toBe(0);
+    expect(s.stderr).toContain(`container with id ${ID} is not running`);
+    expect((await rtq(b, ["delete", ID])).code).toBe(0);
   });
 });
 
