@@ -1,5 +1,5 @@
 // update: new cgroup limits for a live container, from runc's flags or a LinuxResources document (file or stdin).
-import { readFileSync } from "node:fs";
+import { appendFileSync, readFileSync } from "node:fs";
 import {
   ContainerError,
   updateContainer,
@@ -72,10 +72,9 @@ export const update: Command = (ctx, argv) => {
     });
   }
   for (const w of updateContainer(ctx.root, id, u)) {
-    // A warning, as runc logs it: to the log file when there is one, else stderr.
-    const line = formatLine("warning", w, ctx.file ? ctx.format : "text");
-    if (ctx.file) process.stderr.write(`${w}\n`);
-    else process.stderr.write(line);
+    // A warning, as runc logs it: only to the log file when there is one, else to stderr.
+    if (ctx.file) appendFileSync(ctx.file, formatLine("warning", w, ctx.format));
+    else process.stderr.write(formatLine("warning", w, "text"));
   }
   return 0;
 };
