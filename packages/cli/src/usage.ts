@@ -15,13 +15,18 @@ USAGE:
 COMMANDS:
    create    create a container
    delete    delete any resources held by the container
+   events    display container events such as OOM notifications, cpu, memory, and IO usage statistics
    features  show the enabled features
    kill      send a signal to the container's init process
    list      list containers started by tsrun with the given root
+   pause     pause suspends all processes inside the container
+   ps        ps displays the processes running inside a container
+   resume    resumes all processes that have been previously paused
    run       create and run a container
    spec      create a new specification file
    start     execute the user defined process in a created container
    state     output the state of a container
+   update    update container resource constraints
 
 GLOBAL OPTIONS:
    --debug             enable debug logging
