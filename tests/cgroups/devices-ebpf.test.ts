@@ -3,7 +3,7 @@
 // /sys/fs/cgroup/unified, which takes device programs like any v2 host.
 
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { cgroupManager, detectLayout } from "../../packages/libcontainer/src/cgroups/index.js";
 import type { DeviceCgroup } from "../../packages/libcontainer/src/spec.js";
@@ -84,8 +84,12 @@ describe.skipIf(!isRoot || root === undefined)("cgroup v2 devices through eBPF",
     expect(out).toBe("zero-read=0\nzero-write=0\nnull-read=0\n0\n");
   });
 
-  it("a second set() replaces the first program instead of stacking on it", async () => {
+  it("a second set() replaces the first program instead of stacking on it, and leaves no fd open", async () => {
+    const fds = () => readdirSync("/proc/self/fd").length;
+    const before = fds();
     const out = await probe(cleanup, [deny("a", undefined, undefined)], [{ allow: true, access: "rwm" }]);
     expect(out).toBe("zero-read=0\nzero-write=0\nnull-read=0\n0\n");
+    await cleanup.run();
+    expect(fds()).toBe(before);
   });
 });
