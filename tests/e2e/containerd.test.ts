@@ -1,0 +1,400 @@
+// containerd 1.6 and its runc v2 shim driving the runtime under test through `ctr`, as clients.md describes.
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type Containerd, makeImageArchive, startContainerd } from "./containerd.js";
+import {
+  alive,
+  busyCgroupsUnder,
+  cgroupsUnder,
+  E2E,
+  killProcesses,
+  makeRootfs,
+  mountsUnder,
+  processesUnder,
+  RUNTIME,
+  removeCgroups,
+  runInPty,
+  sleep,
+  stateEntries,
+  tempBase,
+  unmountUnder,
+  until,
+} from "./helpers.js";
+
+const T = 60_000;
+/** ctr sizes the container's terminal only after start, so wait for a size before printing it. */
+const WAIT_SIZE =
+  'for i in $(seq 50); do s=$(stty size 2>/dev/null); case "$s" in ""|"0 0") sleep 0.1;; *) break;; esac; done; echo "size=$s"';
+
+describe.skipIf(!E2E)(`containerd with ${RUNTIME}`, () => {
+  let base: string;
+  let rootfs: string;
+  let cd: Containerd;
+  const created: string[] = [];
+  let n = 0;
+  /** A fresh container id, removed after the case whatever happens. */
+  const newId = (name: string) => {
+    const id = `e2e-${name}-${++n}`;
+    created.push(id);
+    return id;
+  };
+  const runArgs = (...extra: string[]) => ["run", "--runc-binary", RUNTIME, "--env", "PATH=/bin", ...extra];
+  const ctr = (args: string[], opts?: Parameters<Containerd["ctr"]>[1]) => cd.ctr(args, opts);
+  const taskStatus = async (id: string) => {
+    const ls = await ctr(["task", "ls"]);
+    const line = ls.stdout.split("\n").find((l) => l.split(/\s+/)[0] === id);
+    return line ? { pid: Number(line.split(/\s+/)[1]), status: line.split(/\s+/)[2] } : undefined;
+  };
+  /** A long-running detached task with its output in a file. */
+  const detached = async (id: string, ...cmd: string[]) => {
+    const log = join(base, `${id}.log`);
+    const r = await ctr([...runArgs("-d", "--log-uri", `file://${log}`, "--rootfs", rootfs, id), ...cmd]);
+    expect(r.code, r.all).toBe(0);
+    await until(`${id} running`, async () => (await taskStatus(id))?.status === "RUNNING");
+    return log;
+  };
+  const descendants = (pid: number): number[] => {
+    const parent = new Map<number, number>();
+    for (const p of readdirSync("/proc")) {
+      if (!/^\d+$/.test(p)) continue;
+      try {
+        const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+        parent.set(Number(p), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+      } catch {}
+    }
+    const out: number[] = [];
+    const walk = (p: number) => {
+      for (const [c, pp] of parent) {
+        if (pp !== p) continue;
+        out.push(c);
+        walk(c);
+      }
+    };
+    walk(pid);
+    return out;
+  };
+
+  beforeAll(async () => {
+    base = tempBase("containerd");
+    rootfs = makeRootfs(join(base, "rootfs"));
+    cd = await startContainerd(base);
+  });
+
+  afterEach(async () => {
+    for (const id of created.splice(0)) await cd.remove(id);
+  }, T);
+
+  afterAll(async () => {
+    if (!cd) return;
+    await ctr(["images", "rm", "localhost/tsrun-e2e/busybox:1"]).catch(() => {});
+    const leftTasks = (await ctr(["task", "ls", "-q"])).stdout.trim();
+    const leftContainers = (await ctr(["container", "ls", "-q"])).stdout.trim();
+    await cd.stop();
+    await sleep(200);
+    const marker = `/${cd.ns}/`;
+    const procs = processesUnder([base], [marker]);
+    killProcesses([base], [marker]);
+    const mounts = mountsUnder([base]);
+    unmountUnder([base]);
+    const state = stateEntries(cd.shimRoot, () => true);
+    const defaultState = ["/run/tsrun", "/run/runc"].flatMap((r) =>
+      stateEntries(r, (n) => n.startsWith("e2e-")),
+    );
+    const cgroups = cgroupsUnder(`/${cd.ns}`).filter((d) => !d.endsWith(`/${cd.ns}`));
+    const busy = busyCgroupsUnder(`/${cd.ns}`);
+    removeCgroups(`/${cd.ns}`);
+    rmSync(cd.shimRoot, { recursive: true, force: true });
+    const leaks = { leftTasks, leftContainers, procs, mounts, state, defaultState, cgroups, busy };
+    if (Object.values(leaks).some((v) => v.length)) {
+      console.error(`containerd log tail:\n${cd.log().split("\n").slice(-40).join("\n")}`);
+    }
+    rmSync(base, { recursive: true, force: true });
+    expect(leaks).toEqual({
+      leftTasks: "",
+      leftContainers: "",
+      procs: [],
+      mounts: [],
+      state: [],
+      defaultState: [],
+      cgroups: [],
+      busy: [],
+    });
+  }, T);
+
+  it(
+    "run --rm echo",
+    async () => {
+      const id = newId("echo");
+      const r = await ctr([...runArgs("--rm", "--rootfs", rootfs, id), "echo", "hi"]);
+      expect(r.stdout, r.stderr).toBe("hi\n");
+      expect(r.code).toBe(0);
+    },
+    T,
+  );
+
+  it(
+    "run returns the exit code",
+    async () => {
+      const id = newId("exit");
+      const r = await ctr([
+        ...runArgs("--rm", "--rootfs", rootfs, id),
+        "sh",
+        "-c",
+        "echo out; echo err >&2; exit 3",
+      ]);
+      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({
+        code: 3,
+        stdout: "out\n",
+        stderr: "err\n",
+      });
+    },
+    T,
+  );
+
+  it(
+    "run passes stdin through",
+    async () => {
+      const id = newId("stdin");
+      // ctr only forwards EOF once the task exists, so close stdin after cat has echoed the first line.
+      const r = await ctr([...runArgs("--rm", "--rootfs", rootfs, id), "cat"], {
+        input: "one\n",
+        closeStdinWhen: (out) => out.includes("one\n"),
+      });
+      expect(r.stdout, r.stderr).toBe("one\n");
+      expect(r.code).toBe(0);
+    },
+    T,
+  );
+
+  it(
+    "run -t inside a terminal: size, tty, exit code",
+    async () => {
+      const id = newId("tty");
+      const r = await runInPty(31, 97, [
+        "ctr",
+        "--address",
+        cd.sock,
+        "--namespace",
+        cd.ns,
+        ...runArgs("--rm", "-t", "--rootfs", rootfs, id),
+        "sh",
+        "-c",
+        `${WAIT_SIZE}; tty; exit 7`,
+      ]);
+      expect(r.stdout).toMatch(/size=31 97\r*\n/);
+      expect(r.stdout).toMatch(/\/dev\/pts\/\d+/);
+      expect(r.code, r.all).toBe(7);
+    },
+    T,
+  );
+
+  it(
+    "run -d, then task exec without and with -t",
+    async () => {
+      const id = newId("exec");
+      await detached(id, "sleep", "1000");
+      const e = await ctr(["task", "exec", "--exec-id", "e1", id, "sh", "-c", "echo exec-ok; exit 5"]);
+      expect({ code: e.code, out: e.all }).toEqual({ code: 5, out: "exec-ok\n" });
+      const t = await runInPty(24, 80, [
+        "ctr",
+        "--address",
+        cd.sock,
+        "--namespace",
+        cd.ns,
+        "task",
+        "exec",
+        "-t",
+        "--exec-id",
+        "e2",
+        id,
+        "sh",
+        "-c",
+        `${WAIT_SIZE}; tty; exit 4`,
+      ]);
+      expect(t.stdout).toMatch(/size=24 80\r*\n/);
+      expect(t.stdout).toMatch(/\/dev\/pts\/\d+/);
+      expect(t.code, t.all).toBe(4);
+      const i = await ctr(["task", "exec", "--exec-id", "e3", id, "cat"], {
+        input: "in-exec\n",
+        closeStdinWhen: (out) => out.includes("in-exec\n"),
+      });
+      expect({ code: i.code, out: i.all }).toEqual({ code: 0, out: "in-exec\n" });
+    },
+    T,
+  );
+
+  it(
+    "task ps lists the init process",
+    async () => {
+      const id = newId("ps");
+      await detached(id, "sleep", "1000");
+      const st = await taskStatus(id);
+      const r = await ctr(["task", "ps", id]);
+      expect(r.code, r.all).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^${st?.pid}\\s`, "m"));
+    },
+    T,
+  );
+
+  it(
+    "task pause and resume, exec after resume",
+    async () => {
+      const id = newId("pause");
+      await detached(id, "sleep", "1000");
+      const p = await ctr(["task", "pause", id]);
+      expect(p.code, p.all).toBe(0);
+      expect((await taskStatus(id))?.status).toBe("PAUSED");
+      const r = await ctr(["task", "resume", id]);
+      expect(r.code, r.all).toBe(0);
+      expect((await taskStatus(id))?.status).toBe("RUNNING");
+      const e = await ctr(["task", "exec", "--exec-id", "after", id, "echo", "resumed"]);
+      expect({ code: e.code, out: e.all }).toEqual({ code: 0, out: "resumed\n" });
+    },
+    T,
+  );
+
+  it(
+    "task kill sends SIGTERM to init, which traps it",
+    async () => {
+      const id = newId("kill");
+      const log = await detached(
+        id,
+        "sh",
+        "-c",
+        "trap 'echo got-term; exit 9' TERM; echo ready; while :; do sleep 0.1; done",
+      );
+      await until("ready", () => readFileSync(log, "utf8").includes("ready"));
+      const k = await ctr(["task", "kill", id]);
+      expect(k.code, k.all).toBe(0);
+      await until("stopped", async () => (await taskStatus(id))?.status === "STOPPED");
+      const d = await ctr(["task", "delete", id]);
+      expect(d.code, d.all).toBe(0);
+      expect(readFileSync(log, "utf8")).toContain("got-term");
+    },
+    T,
+  );
+
+  it(
+    "task kill -a reaches every process, not only init",
+    async () => {
+      const id = newId("killall");
+      // init ignores SIGTERM (no handler, pid 1), so the task only ends if the two children get it too.
+      await detached(id, "sh", "-c", "sleep 1000 & sleep 1001 & wait; wait");
+      const st = await taskStatus(id);
+      await until("two sleeps", () => descendants(st?.pid ?? 0).length >= 2);
+      const kids = descendants(st?.pid ?? 0);
+      const k = await ctr(["task", "kill", "-a", "-s", "SIGTERM", id]);
+      expect(k.code, k.all).toBe(0);
+      await until("stopped", async () => (await taskStatus(id))?.status === "STOPPED");
+      expect(kids.filter(alive)).toEqual([]);
+    },
+    T,
+  );
+
+  it(
+    "task delete -f removes a running task",
+    async () => {
+      const id = newId("delf");
+      await detached(id, "sleep", "1000");
+      const pid = (await taskStatus(id))?.pid ?? 0;
+      const d = await ctr(["task", "delete", "-f", id], { timeout: 15_000 });
+      expect(d.code, d.all).toBe(0);
+      expect(await taskStatus(id)).toBeUndefined();
+      await until("init gone", () => !alive(pid));
+      const c = await ctr(["container", "delete", id]);
+      expect(c.code, c.all).toBe(0);
+    },
+    T,
+  );
+
+  it(
+    "four containers in parallel",
+    async () => {
+      const ids = [1, 2, 3, 4].map((i) => newId(`par${i}`));
+      const rs = await Promise.all(
+        ids.map((id, i) =>
+          ctr([...runArgs("--rm", "--rootfs", rootfs, id), "sh", "-c", `echo par${i}; exit ${i}`]),
+        ),
+      );
+      expect(rs.map((r) => ({ code: r.code, out: r.all }))).toEqual(
+        [0, 1, 2, 3].map((i) => ({ code: i, out: `par${i}\n` })),
+      );
+    },
+    T,
+  );
+
+  it(
+    "run --no-pivot goes through runc on containerd's PATH",
+    async () => {
+      const id = newId("nopivot");
+      const r = await ctr([
+        "run",
+        "--rm",
+        "--no-pivot",
+        "--env",
+        "PATH=/bin",
+        "--rootfs",
+        rootfs,
+        id,
+        "echo",
+        "hi",
+      ]);
+      expect({ code: r.code, out: r.all }).toEqual({ code: 0, out: "hi\n" });
+      expect(readFileSync(cd.pathRuncLog, "utf8")).toMatch(new RegExp(`create .*--no-pivot.* ${id}\\n`));
+    },
+    T,
+  );
+
+  it(
+    "container create, then task start in the foreground",
+    async () => {
+      const id = newId("cstart");
+      // No "-c" in the command: `ctr container create` reorders flags and would take it for its own --config.
+      writeFileSync(join(rootfs, "e2e-start.sh"), "echo started; exit 6\n");
+      const c = await ctr([
+        "container",
+        "create",
+        "--env",
+        "PATH=/bin",
+        "--rootfs",
+        rootfs,
+        id,
+        "sh",
+        "/e2e-start.sh",
+      ]);
+      expect(c.code, c.all).toBe(0);
+      const s = await ctr(["task", "start", id]);
+      expect({ code: s.code, out: s.all }).toEqual({ code: 6, out: "started\n" });
+      expect(readFileSync(cd.pathRuncLog, "utf8")).toMatch(new RegExp(`create .* ${id}\\n`));
+    },
+    T,
+  );
+
+  it(
+    "an imported image runs on an overlay snapshot",
+    async () => {
+      const ref = "localhost/tsrun-e2e/busybox:1";
+      const archive = await makeImageArchive(rootfs, join(base, "image"), ref);
+      const imp = await ctr(["images", "import", archive]);
+      expect(imp.code, imp.all).toBe(0);
+      const id = newId("image");
+      const r = await ctr([
+        "run",
+        "--rm",
+        "--runc-binary",
+        RUNTIME,
+        ref,
+        id,
+        "sh",
+        "-c",
+        'echo "$PATH"; cat /etc/hostname',
+      ]);
+      expect({ code: r.code, out: r.all }).toEqual({
+        code: 0,
+        out: "/usr/sbin:/usr/bin:/sbin:/bin\ntsrun-test\n",
+      });
+    },
+    T,
+  );
+});

@@ -1,0 +1,353 @@
+// podman 4.3 and conmon driving the runtime under test (`podman --runtime RUNTIME`), isolated under a temp dir.
+import { chmodSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import {
+  busyCgroupsUnder,
+  cgroupsUnder,
+  E2E,
+  ENV,
+  killProcesses,
+  makeRootfs,
+  mountsUnder,
+  processesUnder,
+  RUNTIME,
+  type RunOpts,
+  removeCgroups,
+  run,
+  runInPty,
+  sleep,
+  stateEntries,
+  tempBase,
+  unmountUnder,
+} from "./helpers.js";
+
+const T = 60_000;
+const IMAGE = "localhost/tsrun-e2e/busybox:1";
+const WAIT_SIZE =
+  'for i in $(seq 50); do s=$(stty size 2>/dev/null); case "$s" in ""|"0 0") sleep 0.1;; *) break;; esac; done; echo "size=$s"';
+/** Runtime state roots podman's runtime may use when it is given no --root. */
+const DEFAULT_ROOTS = ["/run/tsrun", "/run/runc", "/run/crun"];
+
+describe.skipIf(!E2E)(`podman with ${RUNTIME}`, () => {
+  let base: string;
+  let env: NodeJS.ProcessEnv;
+  let global: string[];
+  const cgroupParent = `/tsrun-e2e-podman-${process.pid}`;
+  let before: Set<string>;
+
+  const podman = (args: string[], opts: RunOpts = {}) =>
+    run("podman", [...global, ...args], { env, ...opts });
+  /** `podman run` with the per-suite cgroup parent, so that leaked cgroups are easy to find. */
+  const prun = (...args: string[]) => ["run", "--cgroup-parent", cgroupParent, ...args];
+  const pcmd = () => ["podman", ...global];
+
+  beforeAll(async () => {
+    base = tempBase("podman");
+    const rootfs = makeRootfs(join(base, "rootfs"));
+    writeFileSync(join(rootfs, "etc/not-executable"), "#!/bin/sh\necho no\n");
+    chmodSync(join(rootfs, "etc/not-executable"), 0o644);
+    const conf = join(base, "containers.conf");
+    // This VM lacks CAP_SYS_RESOURCE: rlimits above the host's are refused, so ask for modest ones.
+    writeFileSync(
+      conf,
+      `[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
+netns = "none"
+log_driver = "k8s-file"
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "${join(base, "events.log")}"
+lock_type = "file"
+[network]
+network_backend = "cni"
+network_config_dir = "${join(base, "net")}"
+`,
+    );
+    env = { ...ENV, CONTAINERS_CONF: conf };
+    global = [
+      "--root",
+      join(base, "root"),
+      "--runroot",
+      join(base, "runroot"),
+      "--tmpdir",
+      join(base, "tmp"),
+      "--storage-driver",
+      "vfs",
+      "--cgroup-manager",
+      "cgroupfs",
+      "--events-backend",
+      "file",
+      "--runtime",
+      RUNTIME,
+    ];
+    before = new Set(DEFAULT_ROOTS.flatMap((r) => stateEntries(r, () => true)));
+    const tar = await run("tar", ["-C", rootfs, "-cf", join(base, "rootfs.tar"), "."]);
+    expect(tar.code, tar.all).toBe(0);
+    const imp = await podman([
+      "import",
+      "--change",
+      "ENV=PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+      join(base, "rootfs.tar"),
+      IMAGE,
+    ]);
+    expect(imp.code, imp.all).toBe(0);
+  }, T);
+
+  afterEach(async () => {
+    await podman(["rm", "--all", "--force", "--time", "0"], { timeout: 30_000 });
+  }, T);
+
+  afterAll(async () => {
+    if (!base) return;
+    const left = (await podman(["ps", "--all", "--quiet"])).stdout.trim();
+    await podman(["rm", "--all", "--force", "--time", "0"], { timeout: 30_000 });
+    await podman(["rmi", "--all", "--force"], { timeout: 30_000 });
+    await sleep(200);
+    const procs = processesUnder([base], [`${cgroupParent}/`]);
+    killProcesses([base], [`${cgroupParent}/`]);
+    const mounts = mountsUnder([base]);
+    unmountUnder([base]);
+    const state = DEFAULT_ROOTS.flatMap((r) => stateEntries(r, (n) => /^[0-9a-f]{64}$/.test(n))).filter(
+      (p) => !before.has(p),
+    );
+    const cgroups = cgroupsUnder(cgroupParent).filter((d) => /\/libpod-[0-9a-f]+$/.test(d));
+    const busy = busyCgroupsUnder(cgroupParent);
+    removeCgroups(cgroupParent);
+    rmSync(base, { recursive: true, force: true });
+    expect({ left, procs, mounts, state, cgroups, busy }).toEqual({
+      left: "",
+      procs: [],
+      mounts: [],
+      state: [],
+      cgroups: [],
+      busy: [],
+    });
+  }, T);
+
+  it(
+    "run --rm echo",
+    async () => {
+      const r = await podman(prun("--rm", IMAGE, "echo", "hi"));
+      expect({ code: r.code, out: r.all }).toEqual({ code: 0, out: "hi\n" });
+    },
+    T,
+  );
+
+  it(
+    "run returns the exit code, stdout and stderr apart",
+    async () => {
+      const r = await podman(prun("--rm", IMAGE, "sh", "-c", "echo out; echo err >&2; exit 3"));
+      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({
+        code: 3,
+        stdout: "out\n",
+        stderr: "err\n",
+      });
+    },
+    T,
+  );
+
+  it(
+    "run -i passes stdin through",
+    async () => {
+      const r = await podman(prun("--rm", "-i", IMAGE, "cat"), { input: "one\ntwo\n" });
+      expect({ code: r.code, out: r.all }).toEqual({ code: 0, out: "one\ntwo\n" });
+    },
+    T,
+  );
+
+  it(
+    "env, cwd, user and hostname",
+    async () => {
+      const s = await podman([
+        ...prun("--rm", "-e", "FOO=bar", "-w", "/tmp", "-u", "1000:1000", "--hostname", "box", IMAGE),
+        "sh",
+        "-c",
+        'echo "$FOO $(pwd) $(id -u):$(id -g) $(hostname) $PATH"',
+      ]);
+      expect({ code: s.code, out: s.all }).toEqual({
+        code: 0,
+        out: "bar /tmp 1000:1000 box /usr/sbin:/usr/bin:/sbin:/bin\n",
+      });
+    },
+    T,
+  );
+
+  it(
+    "a missing binary exits 127",
+    async () => {
+      const r = await podman(prun("--rm", IMAGE, "/no/such/binary"));
+      expect(r.code, r.all).toBe(127);
+    },
+    T,
+  );
+
+  it(
+    "a non-executable file exits 126",
+    async () => {
+      const r = await podman(prun("--rm", IMAGE, "/etc/not-executable"));
+      expect(r.code, r.all).toBe(126);
+    },
+    T,
+  );
+
+  it(
+    "run -d, logs, stop (SIGTERM trapped), rm",
+    async () => {
+      const d = await podman(
+        prun(
+          "-d",
+          "--name",
+          "e2e-stop",
+          IMAGE,
+          "sh",
+          "-c",
+          "trap 'echo got-term; exit 0' TERM; echo started; while :; do sleep 0.1; done",
+        ),
+      );
+      expect(d.code, d.all).toBe(0);
+      let logs = "";
+      for (let i = 0; i < 100 && !logs.includes("started"); i++, await sleep(100))
+        logs = (await podman(["logs", "e2e-stop"])).stdout;
+      expect(logs).toBe("started\n");
+      const s = await podman(["stop", "--time", "10", "e2e-stop"]);
+      expect(s.code, s.all).toBe(0);
+      const i = await podman(["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", "e2e-stop"]);
+      expect(i.stdout.trim()).toBe("exited 0");
+      expect((await podman(["logs", "e2e-stop"])).stdout).toBe("started\ngot-term\n");
+      const rm = await podman(["rm", "e2e-stop"]);
+      expect(rm.code, rm.all).toBe(0);
+    },
+    T,
+  );
+
+  it(
+    "stop escalates to SIGKILL when SIGTERM is ignored",
+    async () => {
+      const d = await podman(prun("-d", "--name", "e2e-stopkill", IMAGE, "sleep", "1000"));
+      expect(d.code, d.all).toBe(0);
+      const s = await podman(["stop", "--time", "1", "e2e-stopkill"]);
+      expect(s.code, s.all).toBe(0);
+      const i = await podman([
+        "inspect",
+        "--format",
+        "{{.State.Status}} {{.State.ExitCode}}",
+        "e2e-stopkill",
+      ]);
+      expect(i.stdout.trim()).toBe("exited 137");
+    },
+    T,
+  );
+
+  it(
+    "kill, then rm -f of a running container",
+    async () => {
+      for (const name of ["e2e-kill", "e2e-rmf"]) {
+        const d = await podman(prun("-d", "--name", name, IMAGE, "sleep", "1000"));
+        expect(d.code, d.all).toBe(0);
+      }
+      const k = await podman(["kill", "e2e-kill"]);
+      expect(k.code, k.all).toBe(0);
+      const w = await podman(["wait", "e2e-kill"]);
+      expect(w.stdout.trim()).toBe("137");
+      const rm = await podman(["rm", "--force", "--time", "0", "e2e-rmf"]);
+      expect(rm.code, rm.all).toBe(0);
+      const ps = await podman(["ps", "--all", "--format", "{{.Names}}"]);
+      expect(ps.stdout.trim()).toBe("e2e-kill");
+    },
+    T,
+  );
+
+  it(
+    "init, then rm of a created container",
+    async () => {
+      const c = await podman([
+        "create",
+        "--cgroup-parent",
+        cgroupParent,
+        "--name",
+        "e2e-init",
+        IMAGE,
+        "sleep",
+        "1000",
+      ]);
+      expect(c.code, c.all).toBe(0);
+      const i = await podman(["init", "e2e-init"]);
+      expect(i.code, i.all).toBe(0);
+      const st = await podman(["inspect", "--format", "{{.State.Status}}", "e2e-init"]);
+      expect(st.stdout.trim()).toBe("initialized");
+      const rm = await podman(["rm", "e2e-init"]);
+      expect(rm.code, rm.all).toBe(0);
+    },
+    T,
+  );
+
+  it(
+    "exec: exit code, stdin, user and cwd",
+    async () => {
+      const d = await podman(prun("-d", "--name", "e2e-exec", IMAGE, "sleep", "1000"));
+      expect(d.code, d.all).toBe(0);
+      const e = await podman(["exec", "e2e-exec", "sh", "-c", "echo exec-ok; exit 5"]);
+      expect({ code: e.code, out: e.all }).toEqual({ code: 5, out: "exec-ok\n" });
+      const i = await podman(["exec", "-i", "e2e-exec", "cat"], { input: "in-exec\n" });
+      expect({ code: i.code, out: i.all }).toEqual({ code: 0, out: "in-exec\n" });
+      const u = await podman([
+        "exec",
+        "-u",
+        "1000",
+        "-w",
+        "/tmp",
+        "e2e-exec",
+        "sh",
+        "-c",
+        'echo "$(id -u) $(pwd)"',
+      ]);
+      expect({ code: u.code, out: u.all }).toEqual({ code: 0, out: "1000 /tmp\n" });
+    },
+    T,
+  );
+
+  it(
+    "run -it inside a terminal: size, input, exit code",
+    async () => {
+      const r = await runInPty(
+        30,
+        100,
+        [...pcmd(), ...prun("--rm", "-it", IMAGE, "sh", "-c", `${WAIT_SIZE}; read x; echo "got:$x"; exit 5`)],
+        { sends: [["size=", "abc\r"]], env },
+      );
+      expect(r.stdout).toMatch(/size=30 100\r*\n/);
+      expect(r.stdout).toContain("got:abc");
+      expect(r.code, r.all).toBe(5);
+    },
+    T,
+  );
+
+  it(
+    "exec -it inside a terminal",
+    async () => {
+      const d = await podman(prun("-d", "--name", "e2e-execit", IMAGE, "sleep", "1000"));
+      expect(d.code, d.all).toBe(0);
+      const r = await runInPty(
+        25,
+        90,
+        [
+          ...pcmd(),
+          "exec",
+          "-it",
+          "e2e-execit",
+          "sh",
+          "-c",
+          `${WAIT_SIZE}; tty; read x; echo "got:$x"; exit 4`,
+        ],
+        { sends: [["size=", "xyz\r"]], env },
+      );
+      expect(r.stdout).toMatch(/size=25 90\r*\n/);
+      expect(r.stdout).toMatch(/\/dev\/pts\/\d+/);
+      expect(r.stdout).toContain("got:xyz");
+      expect(r.code, r.all).toBe(4);
+    },
+    T,
+  );
+});
