@@ -15,6 +15,7 @@ export const O_PATH = 0o10000000;
 export const F_GETFD = 1;
 export const F_SETFD = 2;
 export const FD_CLOEXEC = 1;
+const F_SETPIPE_SZ = 1031;
 const SYS_pidfd_open = 434;
 
 const c = {
@@ -76,6 +77,11 @@ export function kill(pid: number, signal: number): boolean {
 
 export function setCloexec(fd: number, on: boolean): void {
   check(c.fcntl(fd, F_SETFD, "int", on ? FD_CLOEXEC : 0), "fcntl", `fd ${fd}`);
+}
+
+/** F_SETPIPE_SZ; best effort, since an unprivileged caller is capped by /proc/sys/fs/pipe-max-size. */
+export function setPipeSize(fd: number, bytes: number): boolean {
+  return Number(c.fcntl(fd, F_SETPIPE_SZ, "int", bytes)) >= 0;
 }
 
 export function pidfdOpen(pid: number): number {

@@ -5,8 +5,7 @@
 //                 host terminal raw, relay, SIGWINCH
 //   pass-through  three pipes owned by the container's root;  the container inherits tsrun's fds 0, 1, 2
 //                 tsrun copies stdin/stdout/stderr
-import { createReadStream, write } from "node:fs";
-import { Socket } from "node:net";
+import { read, write } from "node:fs";
 import { connectConsoleSocket, recvConsole, socketpair } from "@tsrun/fdpass";
 import { ContainerError } from "./container-error.js";
 import * as libc from "./libc.js";
@@ -93,57 +92,112 @@ export function prepareIo(mode: IoMode, rootUid: number, rootGid: number): Prepa
       keep.push(inW, outR, errR);
       // The container's root must be able to reopen its stdio (/proc/self/fd/N) after a user-namespace switch.
       for (const fd of [inR, outW, errW]) libc.fchown(fd, rootUid, rootGid);
+      // Room for a burst of output while our last chunk is being written (best effort: 64 KiB is the default).
+      libc.setPipeSize(outR, 1024 * 1024);
+      libc.setPipeSize(errR, 1024 * 1024);
       return { ...base, stdio: [inR, outW, errW], pipes: { stdin: inW, stdout: outR, stderr: errR } };
     }
   }
 }
 
 /**
- * Copies our stdin into the container's stdin pipe and its stdout/stderr pipes to ours. Our fds 0-2 are read and
- * written with blocking calls on the threadpool: O_NONBLOCK on them would be shared with the user's shell. Our
- * own pipe ends are event-driven sockets. Resolves when both output pipes reached EOF and all was written.
+ * Copies our stdin into the container's stdin pipe and its stdout/stderr pipes to ours. Everything is read and
+ * written with blocking calls on the threadpool: O_NONBLOCK on our fds 0-2 would be shared with the user's shell,
+ * and our own pipe ends are blocking too. (No net.Socket and no stream.pipe(): pipe() compares its destination with
+ * process.stdout, whose lazy getter makes a pipe on fd 1 non-blocking.) Resolves when both output pipes reached
+ * EOF and all was written.
  */
 export function relayPipes(pipes: { stdin: number; stdout: number; stderr: number }): Promise<void> {
-  pumpStdin(pipes.stdin);
-  return Promise.all([pump(pipes.stdout, 1), pump(pipes.stderr, 2)]).then(() => {});
+  // Our stdin ends when the user's does (or never, for a terminal: tsrun then exits without waiting for it).
+  void copyFd(0, pipes.stdin, STDIN_CHUNK).then(() => libc.close(pipes.stdin));
+  return Promise.all([
+    copyFd(pipes.stdout, 1, OUTPUT_CHUNK).then(() => libc.close(pipes.stdout)),
+    copyFd(pipes.stderr, 2, OUTPUT_CHUNK).then(() => libc.close(pipes.stderr)),
+  ]).then(() => {});
 }
 
-function pump(from: number, to: number): Promise<void> {
+const STDIN_CHUNK = 64 * 1024;
+// Large reads let one threadpool round trip carry everything the container wrote meanwhile (with the 1 MiB pipes
+// from prepareIo), instead of one trip per 4 KiB write of a busybox program.
+const OUTPUT_CHUNK = 1024 * 1024;
+const MAX_RETRY_MS = 50;
+
+/**
+ * Copies `from` to `to` until EOF on `from` or a read error (EBADF: no stdin at all), with one read and one
+ * write in flight at a time on two buffers, so reading the next chunk overlaps writing the last. A failed write
+ * (EPIPE: our reader went away) stops the copy, as runc's io.Copy would; EAGAIN (someone else made the fd
+ * non-blocking) is retried after a short back-off. Closes nothing.
+ */
+function copyFd(from: number, to: number, chunk: number): Promise<void> {
   return new Promise((resolve) => {
-    const sock = new Socket({ fd: from, readable: true, writable: false });
-    let writing = Promise.resolve();
-    sock.on("data", (chunk: Buffer) => {
-      sock.pause();
-      writing = writing
-        .then(() => writeAll(to, chunk))
-        .then(
-          () => {
-            sock.resume();
-          },
-          () => {
-            sock.destroy(); // our side went away (EPIPE): drop the rest, as runc's copy would stop
-          },
-        );
-    });
-    sock.on("error", () => {});
-    sock.on("close", () => writing.then(resolve, resolve));
-  });
-}
-
-function writeAll(fd: number, buf: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const step = (off: number) => {
-      if (off >= buf.length) return resolve();
-      write(fd, buf, off, buf.length - off, null, (e, n) => (e ? reject(e) : step(off + n)));
+    const free: Buffer[] = [Buffer.allocUnsafe(chunk), Buffer.allocUnsafe(chunk)];
+    const full: { buf: Buffer; off: number; end: number }[] = [];
+    let reading = false;
+    let writing = false;
+    let ended = false;
+    let delay = 0;
+    const backoff = (retry: () => void) => {
+      delay = Math.min(delay === 0 ? 1 : delay * 2, MAX_RETRY_MS);
+      setTimeout(retry, delay);
     };
-    step(0);
+    const settle = () => {
+      if (ended && !reading && !writing && full.length === 0) resolve();
+    };
+    const pumpRead = (): void => {
+      if (reading || ended || free.length === 0) return;
+      const buf = free.pop()!;
+      reading = true;
+      read(from, buf, 0, buf.length, null, (err, n) => {
+        reading = false;
+        if (err && (err.code === "EAGAIN" || err.code === "EINTR")) {
+          free.push(buf);
+          if (!ended) backoff(pumpRead);
+          else settle();
+          return;
+        }
+        if (err || n === 0 || ended) {
+          free.push(buf);
+          ended = true;
+          settle();
+          return;
+        }
+        full.push({ buf, off: 0, end: n });
+        pumpWrite();
+        pumpRead();
+      });
+    };
+    const pumpWrite = (): void => {
+      const head = full[0];
+      if (writing || !head) {
+        settle();
+        return;
+      }
+      writing = true;
+      write(to, head.buf, head.off, head.end - head.off, null, (err, n) => {
+        writing = false;
+        if (err && (err.code === "EAGAIN" || err.code === "EINTR")) {
+          backoff(pumpWrite);
+          return;
+        }
+        if (err) {
+          // Drop what is queued and stop reading; a read still in flight finishes on its own.
+          ended = true;
+          full.length = 0;
+          settle();
+          return;
+        }
+        delay = 0;
+        head.off += n;
+        if (head.off < head.end) {
+          pumpWrite();
+          return;
+        }
+        full.shift();
+        free.push(head.buf);
+        pumpWrite();
+        pumpRead();
+      });
+    };
+    pumpRead();
   });
-}
-
-function pumpStdin(to: number): void {
-  const sink = new Socket({ fd: to, readable: false, writable: true });
-  sink.on("error", () => {}); // EPIPE: the container closed its stdin or exited
-  const source = createReadStream("", { fd: 0, autoClose: false, highWaterMark: 1 << 16 });
-  source.on("error", () => sink.end()); // no stdin at all (EBADF) reads as an empty one
-  source.pipe(sink);
 }
