@@ -11,7 +11,9 @@ import { createExecFifo } from "./exec-fifo.js";
 import { startExecutor } from "./executor.js";
 import { runHooks } from "./hooks.js";
 import * as libc from "./libc.js";
+import { type ContainerLock, lockContainer } from "./lock.js";
 import { hasNewNamespace } from "./namespaces.js";
+import { savePartial } from "./partial-create.js";
 import { sendSeccompListener } from "./seccomp/notify.js";
 import type { Spec } from "./spec.js";
 import { ensureRoot, nowRfc3339Nano, procStat, type StateFile, type Status, saveState } from "./state.js";
@@ -85,12 +87,19 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
   const root = resolve(opts.root);
   ensureRoot(root);
   const dir = join(root, opts.id);
-  try {
-    mkdirSync(dir, { mode: 0o711 });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "EEXIST")
-      throw new ContainerError("container with given ID already exists");
-    throw e;
+  // Held until create returns. A `delete` may lock a directory we have just made before we do and, finding no
+  // state.json, remove it as a dead create's: then we are first again, and make it anew.
+  let lock: ContainerLock | undefined;
+  for (let attempt = 0; !lock; attempt++) {
+    try {
+      mkdirSync(dir, { mode: 0o711 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EEXIST")
+        throw new ContainerError("container with given ID already exists");
+      throw e;
+    }
+    lock = await lockContainer(dir, "exclusive");
+    if (!lock && attempt >= 10) throw new ContainerError(`${dir}: removed while being created`);
   }
 
   const owner = hostRoot(spec);
@@ -148,6 +157,8 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
           case SYNC_LABELS.cgroups:
             cgroups = cgroupManager({ cgroupsPath: spec.linux?.cgroupsPath, id: opts.id });
             state.cgroupPaths = cgroups.paths;
+            // Recorded before they exist, so that `delete` can remove them if we die before ready.
+            savePartial(dir, state);
             cgroups.create();
             cgroups.apply(state.pid);
             cgroups.set({
@@ -197,5 +208,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     } catch {}
     rmSync(dir, { recursive: true, force: true });
     throw e;
+  } finally {
+    lock.release();
   }
 }

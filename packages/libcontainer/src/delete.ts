@@ -1,22 +1,41 @@
 // delete: tear a container down (runc's `delete`): kill what is left, remove its cgroups and state, then the
 // poststop hooks.
-import { rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { loadContainer } from "./container.js";
-import { ContainerError } from "./container-error.js";
+import { ContainerError, notExist } from "./container-error.js";
 import { runHooks } from "./hooks.js";
 import * as libc from "./libc.js";
-import { initAlive } from "./state.js";
+import { lockContainer } from "./lock.js";
+import { removePartial } from "./partial-create.js";
+import { containerDir, initAlive, STATE_FILE } from "./state.js";
 import { stateJson } from "./state-json.js";
 
 export async function deleteContainer(root: string, id: string, force = false): Promise<void> {
-  let c: ReturnType<typeof loadContainer>;
-  try {
-    c = loadContainer(root, id);
-  } catch (e) {
-    // delete --force of a missing container succeeds: containerd's cleanup may race a first delete.
-    if (force && e instanceof ContainerError && e.message === "container does not exist") return;
-    throw e;
+  // Exclusive: a second delete (containerd's cleanup races the first) waits, then finds nothing.
+  const dir = containerDir(root, id);
+  const lock = await lockContainer(dir, "exclusive");
+  // delete --force of a missing container succeeds.
+  if (!lock) {
+    if (force) return;
+    throw notExist();
   }
+  try {
+    if (!existsSync(join(dir, STATE_FILE))) {
+      // No create holds the lock, so this create died before ready: clean it, as runc removes a directory it
+      // cannot load (and still answers "does not exist" without --force).
+      await removePartial(dir);
+      if (force) return;
+      throw notExist();
+    }
+    await deleteLocked(root, id, force);
+  } finally {
+    lock.release();
+  }
+}
+
+async function deleteLocked(root: string, id: string, force: boolean): Promise<void> {
+  const c = loadContainer(root, id);
   switch (c.status) {
     case "stopped":
       break;

@@ -1,8 +1,10 @@
 // kill: a signal to the init, or with --all to every process in the container's cgroup.
 import { constants } from "node:os";
 import { loadContainer } from "./container.js";
-import { ContainerError } from "./container-error.js";
+import { ContainerError, notExist } from "./container-error.js";
 import * as libc from "./libc.js";
+import { lockContainerSync } from "./lock.js";
+import { containerDir } from "./state.js";
 
 /** runc accepts 9, KILL and SIGKILL alike. */
 export function parseSignal(s: string): number {
@@ -17,6 +19,17 @@ export function parseSignal(s: string): number {
 }
 
 export function killContainer(root: string, id: string, signal: number, all = false): void {
+  // Shared: signals may go to a container from several callers at once, never while it is created or deleted.
+  const lock = lockContainerSync(containerDir(root, id), "shared");
+  if (!lock) throw notExist();
+  try {
+    killLocked(root, id, signal, all);
+  } finally {
+    lock.release();
+  }
+}
+
+function killLocked(root: string, id: string, signal: number, all: boolean): void {
   const c = loadContainer(root, id);
   if (c.status === "stopped") {
     // containerd sends kill --all after the init is gone (no pid namespace): that is not an error.

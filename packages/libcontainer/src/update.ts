@@ -4,9 +4,10 @@
 // unified are taken, everything else (devices above all) is ignored, and 0 means "leave as it is".
 import { CgroupError } from "./cgroups/index.js";
 import { loadContainer } from "./container.js";
-import { ContainerError } from "./container-error.js";
+import { ContainerError, notExist } from "./container-error.js";
+import { lockContainerSync } from "./lock.js";
 import type { Resources } from "./spec.js";
-import { saveState } from "./state.js";
+import { containerDir, saveState } from "./state.js";
 
 export interface ResourceUpdate {
   memory: { limit: number; reservation: number; swap: number; kernel: number; kernelTCP: number };
@@ -233,6 +234,18 @@ export function updateContainer(root: string, id: string, u: ResourceUpdate): st
   const warnings: string[] = [];
   if (u.memory.kernel !== 0 || u.memory.kernelTCP !== 0)
     warnings.push("Kernel memory settings are ignored and will be removed");
+  // Exclusive: two updates at once would each merge into the record the other did not see.
+  const lock = lockContainerSync(containerDir(root, id), "exclusive");
+  if (!lock) throw notExist();
+  try {
+    updateLocked(root, id, u);
+  } finally {
+    lock.release();
+  }
+  return warnings;
+}
+
+function updateLocked(root: string, id: string, u: ResourceUpdate): void {
   const c = loadContainer(root, id);
   if (c.status === "stopped") throw new ContainerError("container not running");
   const apply = resourcesToApply(u, c.state.resources);
@@ -244,5 +257,4 @@ export function updateContainer(root: string, id: string, u: ResourceUpdate): st
   }
   c.state.resources = mergeResources(c.state.resources, apply);
   saveState(c.dir, c.state);
-  return warnings;
 }
