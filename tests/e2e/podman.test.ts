@@ -179,6 +179,7 @@ network_config_dir = "${join(base, "net")}"
     async () => {
       const r = await podman(prun("--rm", IMAGE, "/no/such/binary"));
       expect(r.code, r.all).toBe(127);
+      expect(r.stderr).toMatch(/no such file or directory|executable file not found/);
     },
     T,
   );
@@ -188,6 +189,7 @@ network_config_dir = "${join(base, "net")}"
     async () => {
       const r = await podman(prun("--rm", IMAGE, "/etc/not-executable"));
       expect(r.code, r.all).toBe(126);
+      expect(r.stderr).toMatch(/permission denied/);
     },
     T,
   );
