@@ -1,16 +1,34 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { defineConfig } from "tsup";
 
 const { version } = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
+const define = { __TSRUN_VERSION__: JSON.stringify(version) };
 
-export default defineConfig({
-  entry: ["src/index.ts", "src/bin.ts"],
-  format: ["esm"],
-  dts: { entry: "src/index.ts" },
-  platform: "node",
-  target: "node20",
-  clean: true,
-  define: { __TSRUN_VERSION__: JSON.stringify(version) },
-  // koffi loads a per-platform native module at run time; bundling it breaks that lookup.
-  external: ["koffi", /^@tsrun\//],
-});
+// Two builds write to dist/, so neither may clean it: it is cleaned here, once, before both.
+rmSync("dist", { recursive: true, force: true });
+
+export default defineConfig([
+  {
+    // The library entry: @tsrun/* stay imports, as for any consumer of the packages.
+    entry: ["src/index.ts"],
+    format: ["esm"],
+    dts: { entry: "src/index.ts" },
+    platform: "node",
+    target: "node20",
+    define,
+    // koffi loads a per-platform native module at run time; bundling it breaks that lookup.
+    external: ["koffi", /^@tsrun\//],
+  },
+  {
+    // The executable: one self-contained file with every @tsrun/* package inlined. Each command is a fresh Node
+    // process, and resolving and linking a module graph of four packages cost more than parsing one file.
+    entry: ["src/bin.ts"],
+    format: ["esm"],
+    platform: "node",
+    target: "node20",
+    define,
+    splitting: false,
+    noExternal: [/^@tsrun\//],
+    external: ["koffi"],
+  },
+]);
