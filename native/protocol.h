@@ -79,17 +79,23 @@ enum op_code {
   OP_MKNOD = 26,         /* path, i64 mode (S_IFCHR|perm ...), i64 dev (makedev), i64 uid, i64 gid */
   OP_SYMLINK = 27,       /* target, linkpath: EEXIST is fine */
   OP_TOUCH = 28,         /* path, i64 mode: create a regular file if absent (a bind-mount target) */
-  OP_CHDIR = 29,         /* path */
-  OP_PIVOT_ROOT = 30,    /* path of the new root: pivot_root(".", ".") dance, old root detached */
-  OP_MOVE_ROOT = 31,     /* path of the new root: --no-pivot: mount --move to / then chroot(".") */
+  OP_CHDIR = 29,         /* path: chdir (with a root: opened inside it, then fchdir), then the kernel's getcwd
+                            must be a path, not "(unreachable)/...": a cwd reached through an fd from outside the
+                            root is an error (CVE-2024-21626, runc's verifyCwd) */
+  OP_PIVOT_ROOT = 30,    /* path of the new root: pivot_root(".", ".") dance, old root detached; an OP_ROOT root
+                            becomes "/" */
+  OP_MOVE_ROOT = 31,     /* path of the new root: --no-pivot: mount --move to / then chroot("."); as above */
   OP_WRITE_FILE = 32,    /* path, contents: open O_WRONLY|O_TRUNC (sysctls under /proc/sys) */
   OP_SETHOSTNAME = 33,   /* name */
   OP_SETDOMAINNAME = 34, /* name */
-  OP_MASK_PATH = 35,     /* path: bind /dev/null over a file, read-only tmpfs over a dir; absent is fine */
+  OP_MASK_PATH = 35,     /* path[, tmpfs data]: bind /dev/null over a file, read-only tmpfs (with the data, e.g. an
+                            SELinux context) over a dir; absent is fine. With a root the last component is not
+                            followed (a symlink there is covered itself) and /dev/null must be the 1:3 device */
   OP_READONLY_PATH = 36, /* path: bind it on itself and remount read-only; absent is fine */
   OP_LOOPBACK_UP = 37,   /* no args: bring "lo" up in the current network namespace */
   OP_CONSOLE = 38,       /* ptmx path, i64 rows, i64 cols, i64 bind_console: open a pty from the container's
-                            devpts, size it, bind the slave on /dev/console if asked, send the master to
+                            devpts (the ptmx must be devpts' inode 2, device 5:2, the slave a devpts device of
+                            major 136-143, /dev/console a file or a char device, else an error), size it, bind the slave on /dev/console if asked, send the master to
                             _TSRUN_CONSOLE (one message, one fd, the slave's name as payload), close that socket,
                             make the slave the controlling terminal and fds 0, 1, 2 */
   OP_RLIMIT = 39,        /* i64 resource, i64 soft, i64 hard (-1 = RLIM_INFINITY) */
@@ -116,6 +122,17 @@ enum op_code {
                             raw struct sock_filter bytes (NULs allowed); with SECCOMP_FILTER_FLAG_NEW_LISTENER the
                             listener fd goes to tsrun by FRAME_SECCOMP_FD. Without no_new_privs this needs
                             CAP_SYS_ADMIN, so tsrun places it before the capabilities are dropped */
+  OP_ROOT = 52,          /* path: the resolution root. From here on the target paths of OP_MOUNT, OP_MKDIR_ALL,
+                            OP_MKNOD, OP_SYMLINK (the link), OP_TOUCH, OP_CHDIR, OP_WRITE_FILE, OP_MASK_PATH,
+                            OP_READONLY_PATH and OP_CONSOLE must lie under it (else the plan is refused) and are
+                            resolved inside it at the moment of use, with openat2(RESOLVE_IN_ROOT |
+                            RESOLVE_NO_MAGICLINKS) on an fd of it: a symlink in the image, or one swapped in by a
+                            racing process, cannot lead outside (CVE-2019-16884, CVE-2021-30465). The syscall then
+                            acts on the opened fd: mount(2) onto /proc/self/fd/<fd> (the plain path after
+                            pivot_root into a container without /proc), mkdirat/mknodat/symlinkat/openat in the
+                            opened parent. Mount sources are not resolved (they are host paths, tsrun's). Set it
+                            after the rootfs is a mount of its own (an fd taken before the bind would resolve in the
+                            covered directory) */
 };
 
 #endif

@@ -53,6 +53,32 @@ int env_fd(const char *name); /* -1 when unset */
 void write_file(const char *path, const char *data, size_t len, const char *what);
 void cloexec_from(unsigned first);
 
+/* --- inroot.c: targets resolved inside the resolution root (OP_ROOT) --- */
+#define FD_PATH_MAX 32
+void root_set(const char *path);
+int root_active(void);
+void root_after_switch(void); /* after pivot_root/move: an active root becomes the new "/" */
+/* open(2) of `path` (absolute) resolved inside the root with RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS; a plain open
+ * when no root is set. O_CLOEXEC is added. -1 with errno. */
+int open_in_root(const char *path, int flags, mode_t mode);
+/* The part of an absolute path below the root ("." for the root); a path outside it fails the plan. */
+const char *below_root(const char *path);
+/* openat2 of a path relative to the root, resolved as above. */
+int open_below_root(const char *rel, int flags, mode_t mode);
+/* O_PATH fd of the directory holding `path`, resolved as above; *base is the last component. */
+int open_parent_in_root(const char *path, const char **base);
+/* "/proc/self/fd/<fd>", or `fallback` when this process has no /proc/self/fd (a container without /proc). */
+const char *fd_path(int fd, char buf[FD_PATH_MAX], const char *fallback);
+/* A syscall target: with a root set, `path` is opened (O_PATH | flags, e.g. O_NOFOLLOW) inside it and .path names
+ * that fd; without one, .path is `path` as given. */
+struct tgt {
+  int fd;
+  const char *path;
+  char buf[FD_PATH_MAX];
+};
+int tgt_open(struct tgt *t, const char *path, int flags); /* -1 with errno */
+void tgt_close(struct tgt *t);
+
 /* --- per-concern op implementations --- */
 void op_setns(const struct op *op);          /* ops_ns.c */
 void op_loopback_up(void);                    /* ops_ns.c */
@@ -60,6 +86,7 @@ void op_mount(const struct op *op);          /* ops_mount.c */
 void op_pivot_root(const struct op *op);
 void op_move_root(const struct op *op);
 void op_mask_path(const struct op *op);
+void op_chdir(const struct op *op);
 void op_readonly_path(const struct op *op);
 void op_mkdir_all(const struct op *op);      /* ops_fs.c */
 void op_mknod(const struct op *op);

@@ -68,14 +68,22 @@ void run_op(const struct op *op) {
   case OP_MKNOD: op_mknod(op); break;
   case OP_SYMLINK: op_symlink(op); break;
   case OP_TOUCH: op_touch(op); break;
-  case OP_CHDIR:
-    if (chdir(op_str(op, 0)) < 0) fail("chdir %s", op_str(op, 0));
-    break;
+  case OP_CHDIR: op_chdir(op); break;
+  case OP_ROOT: root_set(op_str(op, 0)); break;
   case OP_PIVOT_ROOT: op_pivot_root(op); break;
   case OP_MOVE_ROOT: op_move_root(op); break;
   case OP_WRITE_FILE: {
     const char *path = op_str(op, 0), *data = op_str(op, 1);
-    write_file(path, data, strlen(data), "write");
+    /* Opened inside the resolution root when there is one: a /proc/sys path must not be redirected by a link. */
+    int fd = open_in_root(path, O_WRONLY | O_TRUNC, 0);
+    if (fd < 0) fail("write: open %s", path);
+    ssize_t n = write(fd, data, strlen(data));
+    if (n < 0) fail("write %s", path);
+    if ((size_t)n != strlen(data)) {
+      errno = EIO;
+      fail("write: short write to %s", path);
+    }
+    close(fd);
     break;
   }
   case OP_SETHOSTNAME: {

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "executor.h"
@@ -40,34 +41,52 @@ static int bind_remount(const char *target, unsigned long flags, const char *dat
   return mount(NULL, target, NULL, f, data);
 }
 
+/* The target of one mount(2) call, opened inside the resolution root; re-opened for every call, since the mount
+ * just made is what the next call (remount, propagation) must act on. */
+static void target(struct tgt *t, const char *path, const char *what) {
+  if (tgt_open(t, path, 0) < 0) fail("%s: open %s in the root", what, path);
+}
+
 void op_mount(const struct op *op) {
-  const char *src = op_str(op, 0), *target = op_str(op, 1), *fstype = op_str(op, 2), *data = op_str(op, 4);
+  const char *src = op_str(op, 0), *dest = op_str(op, 1), *fstype = op_str(op, 2), *data = op_str(op, 4);
   unsigned long flags = (unsigned long)op_int(op, 3);
   unsigned long prop = flags & PROPAGATION, base = flags & ~PROPAGATION;
   const char *what = *src ? src : *fstype ? fstype : "none";
+  struct tgt t;
 
   /* Propagation is a mount(2) call of its own: the kernel takes only the propagation flags (and MS_REC) in it and
    * ignores source and type. So a plan op that is only propagation is just that call. */
   if (prop && !(base & ~MS_REC)) {
-    if (mount(NULL, target, NULL, prop | (base & MS_REC), NULL) < 0) fail("mount propagation of %s", target);
+    target(&t, dest, "mount propagation");
+    if (mount(NULL, t.path, NULL, prop | (base & MS_REC), NULL) < 0) fail("mount propagation of %s", dest);
+    tgt_close(&t);
     return;
   }
+  target(&t, dest, "mount");
   if (base & MS_REMOUNT) {
     /* A remount is one call as given (e.g. the read-only rootfs: MS_BIND|MS_REMOUNT|MS_RDONLY on "/"); with
      * MS_BIND it changes only the mount point's flags, and gets the locked-flags retry. */
-    int r = (base & MS_BIND) ? bind_remount(target, base, nul_if_empty(data))
-                             : mount(NULL, target, nul_if_empty(fstype), base, nul_if_empty(data));
-    if (r < 0) fail("remount %s", target);
+    int r = (base & MS_BIND) ? bind_remount(t.path, base, nul_if_empty(data))
+                             : mount(NULL, t.path, nul_if_empty(fstype), base, nul_if_empty(data));
+    if (r < 0) fail("remount %s", dest);
   } else if (base & MS_BIND) {
     /* A bind mount ignores every flag but MS_REC: the new mount copies the source's flags. Getting read-only,
      * nosuid and the like takes a second call, MS_REMOUNT|MS_BIND, which changes only this mount point. */
-    if (mount(src, target, nul_if_empty(fstype), base & (MS_BIND | MS_REC), NULL) < 0) fail("mount %s on %s", what, target);
-    if ((base & BIND_REMOUNT_FLAGS) && bind_remount(target, base, nul_if_empty(data)) < 0)
-      fail("remount %s", target);
-  } else if (mount(nul_if_empty(src), target, nul_if_empty(fstype), base, nul_if_empty(data)) < 0) {
-    fail("mount %s on %s", what, target);
+    if (mount(src, t.path, nul_if_empty(fstype), base & (MS_BIND | MS_REC), NULL) < 0) fail("mount %s on %s", what, dest);
+    if (base & BIND_REMOUNT_FLAGS) {
+      tgt_close(&t);
+      target(&t, dest, "remount");
+      if (bind_remount(t.path, base, nul_if_empty(data)) < 0) fail("remount %s", dest);
+    }
+  } else if (mount(nul_if_empty(src), t.path, nul_if_empty(fstype), base, nul_if_empty(data)) < 0) {
+    fail("mount %s on %s", what, dest);
   }
-  if (prop && mount(NULL, target, NULL, prop | (base & MS_REC), NULL) < 0) fail("mount propagation of %s", target);
+  tgt_close(&t);
+  if (prop) {
+    target(&t, dest, "mount propagation");
+    if (mount(NULL, t.path, NULL, prop | (base & MS_REC), NULL) < 0) fail("mount propagation of %s", dest);
+    tgt_close(&t);
+  }
 }
 
 /*
@@ -90,6 +109,7 @@ void op_pivot_root(const struct op *op) {
   if (chdir("/") < 0) fail("pivot_root: chdir /");
   close(oldroot);
   close(newroot);
+  root_after_switch();
 }
 
 /* --no-pivot (a rootfs on a ramdisk cannot be pivoted away from): move the rootfs mount over / and chroot into it. */
@@ -99,28 +119,71 @@ void op_move_root(const struct op *op) {
   if (mount(root, "/", NULL, MS_MOVE, NULL) < 0) fail("move root: mount --move %s /", root);
   if (chroot(".") < 0) fail("chroot %s", root);
   if (chdir("/") < 0) fail("move root: chdir /");
+  root_after_switch();
 }
 
-/* Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory. A path that is absent is hidden. */
+/*
+ * /dev/null, checked: a container that replaced it (a symlink to a /proc file, a regular file) would otherwise
+ * have that bound over every masked file, readable and writable (CVE-2025-31133).
+ */
+static int open_dev_null(void) {
+  int fd = open_in_root("/dev/null", O_PATH | O_NOFOLLOW, 0);
+  if (fd < 0) fail("mask: open /dev/null");
+  struct stat st;
+  if (fstat(fd, &st) < 0) fail("mask: stat /dev/null");
+  if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+    fail_status(1, "mask: /dev/null is not the null device (mode %o, device %u:%u)", (unsigned)st.st_mode,
+                major(st.st_rdev), minor(st.st_rdev));
+  return fd;
+}
+
+/*
+ * Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory. A path that is absent is hidden.
+ * With a resolution root the last component is not followed: a symlink at a masked path is itself covered (its
+ * target, wherever it points, is left alone), so an image cannot turn a mask into a mount over another file.
+ */
 void op_mask_path(const struct op *op) {
   const char *path = op_str(op, 0);
+  struct tgt t;
+  if (tgt_open(&t, path, O_NOFOLLOW) < 0) {
+    if (errno == ENOENT) return;
+    fail("mask %s: open", path);
+  }
   struct stat st;
-  if (stat(path, &st) < 0) {
+  if ((t.fd >= 0 ? fstat(t.fd, &st) : stat(path, &st)) < 0) {
     if (errno == ENOENT) return;
     fail("mask %s: stat", path);
   }
   if (S_ISDIR(st.st_mode)) {
-    if (mount("tmpfs", path, "tmpfs", MS_RDONLY, NULL) < 0) fail("mask %s: mount tmpfs", path);
-  } else if (mount("/dev/null", path, NULL, MS_BIND, NULL) < 0) {
-    fail("mask %s: mount /dev/null", path);
+    if (mount("tmpfs", t.path, "tmpfs", MS_RDONLY, nul_if_empty(op->argc > 1 ? op_str(op, 1) : "")) < 0)
+      fail("mask %s: mount tmpfs", path);
+  } else {
+    const char *null = "/dev/null";
+    char buf[FD_PATH_MAX];
+    int nfd = -1;
+    if (root_active()) {
+      nfd = open_dev_null();
+      null = fd_path(nfd, buf, "/dev/null");
+    }
+    if (mount(null, t.path, NULL, MS_BIND, NULL) < 0) fail("mask %s: mount /dev/null", path);
+    if (nfd >= 0) close(nfd);
   }
+  tgt_close(&t);
 }
 
 void op_readonly_path(const struct op *op) {
   const char *path = op_str(op, 0);
-  if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0) {
+  struct tgt t;
+  if (tgt_open(&t, path, 0) < 0) {
+    if (errno == ENOENT) return;
+    fail("mount %s on %s: open", path, path);
+  }
+  if (mount(t.path, t.path, NULL, MS_BIND | MS_REC, NULL) < 0) {
     if (errno == ENOENT) return;
     fail("mount %s on %s", path, path);
   }
-  if (bind_remount(path, MS_RDONLY | MS_REC, NULL) < 0) fail("remount %s read-only", path);
+  tgt_close(&t);
+  target(&t, path, "remount");
+  if (bind_remount(t.path, MS_RDONLY | MS_REC, NULL) < 0) fail("remount %s read-only", path);
+  tgt_close(&t);
 }

@@ -22,7 +22,7 @@ static const char *const names[] = {
     [OP_UMASK] = "umask",           [OP_NO_NEW_PRIVS] = "no_new_privs",   [OP_CAP_BOUNDING] = "cap_bounding",
     [OP_SETUSER] = "setuser",       [OP_CAPS] = "caps",                   [OP_FIFO_WAIT] = "fifo_wait",
     [OP_CLOSE_FROM] = "close_from", [OP_EXEC] = "exec",                   [OP_STDIO_BLOCKING] = "stdio_blocking",
-    [OP_HOOK] = "hook", [OP_LOOKUP] = "lookup", [OP_SECCOMP] = "seccomp",
+    [OP_HOOK] = "hook", [OP_LOOKUP] = "lookup", [OP_SECCOMP] = "seccomp", [OP_ROOT] = "root",
 };
 
 const char *op_name(uint16_t code) {

@@ -27,7 +27,21 @@ export interface MountContext {
   cgroup: CgroupLayout;
   /** A private cgroup namespace (new): v1 hierarchies are mounted afresh instead of bound. */
   cgroupns: boolean;
+  /** linux.mountLabel: the SELinux context of the filesystems runc labels (formatMountLabel). */
+  mountLabel?: string;
 }
+
+/**
+ * runc's label.FormatMountLabel: the mount label as a context="..." option appended to the mount data. Like runc
+ * 1.1 (go-selinux 1.10) it is added whether or not the host has SELinux: a kernel without it refuses the option.
+ */
+export function formatMountLabel(data: string, label: string | undefined): string {
+  if (!label) return data;
+  return data ? `${data},context="${label}"` : `context="${label}"`;
+}
+
+/** runc 1.1 labels every new filesystem but these: proc and sysfs (never), mqueue (labelled as a file after). */
+const UNLABELLED = new Set(["proc", "sysfs", "mqueue", "cgroup"]);
 
 export interface CompiledMounts {
   ops: Op[];
@@ -82,9 +96,10 @@ export function compileMounts(mounts: readonly Mount[], ctx: MountContext): Comp
       mountFlags &= ~MS_RDONLY;
       remountReadonly.push({ path: dest, flags });
     }
+    const labelled = UNLABELLED.has(type) ? data : formatMountLabel(data, ctx.mountLabel);
     ops.push(
       op.mkdirAll(target, 0o755),
-      op.mount(m.source ?? type, target, type, mountFlags, data),
+      op.mount(m.source ?? type, target, type, mountFlags, labelled),
       ...propagate(),
     );
   });

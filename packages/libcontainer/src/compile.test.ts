@@ -39,6 +39,8 @@ const host: HostFacts = {
   lastCap: 40,
   rootlessEuid: false,
   egid: 0,
+  selinux: false,
+  apparmorAttrDir: false,
 };
 
 const ctx = (over: Partial<CompileContext> = {}): CompileContext => ({
@@ -77,8 +79,9 @@ describe("compilePlan: runc's default spec", () => {
       "Setsid",
       "LoopbackUp",
       "Sync",
-      "Mount", // / rslave, rootfs bind, then the spec mounts
-      "MkdirAll",
+      "Mount", // / rslave, rootfs bind
+      "Root", // targets resolved inside the rootfs from here on
+      "MkdirAll", // then the spec mounts
       "Mount",
       "MkdirAll",
       "Mount",
@@ -596,5 +599,57 @@ describe("compilePlan: real clients' specs", () => {
       [7n, 1048576n, 1048576n],
       [6n, 4194304n, 4194304n],
     ]);
+  });
+});
+
+describe("compilePlan: hardening", () => {
+  it("sets the resolution root on the rootfs right after its bind, before any spec mount", () => {
+    const plan = compilePlan(runcDefault(), ctx());
+    const root = find(plan, OpCode.Root, R);
+    const bind = plan.findIndex((o) => o.code === OpCode.Mount && o.args[0] === R && o.args[1] === R);
+    expect(root).toBe(bind + 1);
+    const firstSpecMount = plan.findIndex((o, i) => i > root && o.code === OpCode.Mount);
+    expect(firstSpecMount).toBeGreaterThan(root);
+    expect(ops(plan, OpCode.Root)).toHaveLength(1);
+  });
+
+  it("writes the AppArmor profile as runc (attr/apparmor/exec when the kernel has it), after the hostname", () => {
+    const spec = runcDefault();
+    spec.hostname = "h";
+    spec.process!.apparmorProfile = "tsrun-test";
+    for (const [dir, path] of [
+      [false, "/proc/self/attr/exec"],
+      [true, "/proc/self/attr/apparmor/exec"],
+    ] as const) {
+      const plan = compilePlan(spec, ctx({ host: { ...host, apparmorAttrDir: dir } }));
+      const at = find(plan, OpCode.WriteFile, path, "exec tsrun-test");
+      expect(at).toBeGreaterThan(find(plan, OpCode.Sethostname, "h"));
+      expect(at).toBeLessThan(plan.findIndex((o) => o.code === OpCode.MaskPath));
+    }
+  });
+
+  it("refuses an SELinux label without SELinux (runc's message), sets it after ready with", () => {
+    const spec = runcDefault();
+    spec.process!.selinuxLabel = "system_u:system_r:container_t:s0";
+    expect(() => compilePlan(spec, ctx())).toThrow(
+      "config.json: process.selinuxLabel: selinux label is specified in config, but selinux is disabled or not supported",
+    );
+    const plan = compilePlan(spec, ctx({ host: { ...host, selinux: true } }));
+    const at = find(plan, OpCode.WriteFile, "/proc/self/attr/exec", "system_u:system_r:container_t:s0");
+    expect(at).toBeGreaterThan(find(plan, OpCode.Sync, "ready"));
+    expect(at).toBeLessThan(find(plan, OpCode.Exec));
+  });
+
+  it("appends the mount label as runc's FormatMountLabel, not to proc, sysfs, mqueue or binds", () => {
+    const spec = runcDefault();
+    spec.linux!.mountLabel = "system_u:object_r:container_file_t:s0";
+    const plan = compilePlan(spec, ctx());
+    const ctxOpt = 'context="system_u:object_r:container_file_t:s0"';
+    expect(mountAt(plan, `${R}/dev`)[0]!.args[4]).toBe(`mode=755,size=65536k,${ctxOpt}`);
+    expect(mountAt(plan, `${R}/dev/pts`)[0]!.args[4]).toMatch(new RegExp(`,${ctxOpt}$`));
+    expect(mountAt(plan, `${R}/proc`)[0]!.args[4]).toBe("");
+    expect(mountAt(plan, `${R}/sys`)[0]!.args[4]).toBe("");
+    expect(mountAt(plan, `${R}/dev/mqueue`)[0]!.args[4]).toBe("");
+    expect(ops(plan, OpCode.MaskPath)[0]!.args).toEqual(["/proc/acpi", ctxOpt]);
   });
 });

@@ -3,8 +3,9 @@
 // standard_init_linux.go); each non-obvious placement says why.
 
 import { compileDevices } from "./compile-devices.js";
-import { compileMounts, containerPath, needsDevSetup } from "./compile-mounts.js";
+import { compileMounts, containerPath, formatMountLabel, needsDevSetup } from "./compile-mounts.js";
 import { execOp, hookOps, identityOps, idMapText, lookupOp, rlimitOps } from "./compile-process.js";
+import { ConfigError } from "./errors.js";
 import { type HostFacts, hostFacts } from "./host-facts.js";
 import { MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SLAVE, PROPAGATION } from "./mount-options.js";
 import { cloneFlags, hasNamespace, hasNewNamespace, joinOrder, NAMESPACE_FLAGS } from "./namespaces.js";
@@ -92,6 +93,10 @@ export function compilePlan(spec: Spec, ctx: CompileContext): Plan {
   // point of its own, which pivot_root requires.
   const rootProp = linux.rootfsPropagation ? (PROPAGATION[linux.rootfsPropagation] ?? 0) : MS_SLAVE | MS_REC;
   plan.push(op.mount("", "/", "", rootProp, ""), op.mount(rootfs, rootfs, "", MS_BIND | MS_REC, ""));
+  // From here every target is resolved inside the rootfs by the executor when it is used, not only here at
+  // compile time: the rootfs may change in between (CVE-2019-16884, CVE-2021-30465). After the bind, so the
+  // root fd is the new mount, not the directory under it; pivot_root makes it "/".
+  plan.push(op.root(rootfs));
 
   const resolver = new RootfsResolver(rootfs, host.readlink);
   const mounts = compileMounts(spec.mounts ?? [], {
@@ -100,6 +105,7 @@ export function compilePlan(spec: Spec, ctx: CompileContext): Plan {
     pathKind: host.pathKind,
     cgroup: host.cgroup,
     cgroupns: hasNewNamespace(namespaces, "cgroup"),
+    mountLabel: linux.mountLabel,
   });
   plan.push(...mounts.ops);
   if (needsDevSetup(spec.mounts ?? [])) {
@@ -144,18 +150,35 @@ export function compilePlan(spec: Spec, ctx: CompileContext): Plan {
   // An empty name means "leave it", as in runc; validation made sure there is a uts namespace of our own.
   if (spec.hostname) plan.push(op.sethostname(spec.hostname));
   if (spec.domainname) plan.push(op.setdomainname(spec.domainname));
+  // runc's apparmor.ApplyProfile, at runc's place: "exec <profile>" takes effect at the next execve. Like runc
+  // 1.1 it is written whether or not the host has AppArmor; without it the kernel refuses it (EINVAL) and
+  // create fails, as runc's does.
+  if (process.apparmorProfile) {
+    const attr = host.apparmorAttrDir ? "/proc/self/attr/apparmor/exec" : "/proc/self/attr/exec";
+    plan.push(op.writeFile(attr, `exec ${process.apparmorProfile}`));
+  }
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
     plan.push(op.writeFile(`/proc/sys/${key.replaceAll(".", "/")}`, value));
   }
   // runc's order: read-only paths, then masked ones. Both run after pivot_root, so their paths (and any
   // symlinks in them) resolve inside the container.
   for (const p of linux.readonlyPaths ?? []) plan.push(op.readonlyPath(p));
-  for (const p of linux.maskedPaths ?? []) plan.push(op.maskPath(p));
+  for (const p of linux.maskedPaths ?? []) plan.push(op.maskPath(p, formatMountLabel("", linux.mountLabel)));
   // runc sets rlimits from the parent at procReady; setting them here, still as root, is the same moment.
   plan.push(...rlimitOps(process));
   if (process.noNewPrivileges) plan.push(op.noNewPrivs());
 
   plan.push(op.sync(labels.ready), op.pdeathsig(0));
+  // runc's selinux.SetExecLabel, right after procReady: the label the process gets at execve. runc refuses a
+  // label on a host without SELinux, at validation; so do we, before anything is made.
+  if (process.selinuxLabel) {
+    if (!host.selinux)
+      throw new ConfigError(
+        "process.selinuxLabel",
+        "selinux label is specified in config, but selinux is disabled or not supported",
+      );
+    plan.push(op.writeFile("/proc/self/attr/exec", process.selinuxLabel));
+  }
   // runc's order for seccomp: without no_new_privs loading a filter needs CAP_SYS_ADMIN, so it goes in before
   // the capabilities are dropped; with it, as late as possible (fewer syscalls for the profile to allow), but
   // while the channel is still open, since a notify listener has to reach tsrun.

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { ContainerError } from "./container-error.js";
 import type { Plan } from "./plan.js";
 import { encodeFrame, encodePlan, FrameReader, FrameType } from "./plan-codec.js";
+import { sealedExecutorPath } from "./sealed-executor.js";
 
 /** Where tsrun-exec is: beside the built package, or in the workspace's native/build during development. */
 export function executorPath(): string {
@@ -65,7 +66,8 @@ export function startExecutor(opts: ExecutorOptions): ExecutorRun {
   if (n > 0) env._TSRUN_PRESERVE_FDS = String(n);
   if (opts.debug) env._TSRUN_LOGLEVEL = "debug";
 
-  const stage0 = spawn(executorPath(), [], { stdio, env, argv0: "tsrun-exec" });
+  // From a sealed memfd, never the file: the container can reach the executor's /proc/<pid>/exe (CVE-2019-5736).
+  const stage0 = spawn(sealedExecutorPath(executorPath()), [], { stdio, env, argv0: "tsrun-exec" });
   const chan = stage0.stdio[chanFd] as Socket;
   const done = new Promise<void>((resolve, reject) => {
     const reader = new FrameReader();

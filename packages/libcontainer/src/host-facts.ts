@@ -21,6 +21,10 @@ export interface HostFacts {
   /** tsrun runs without root in the initial user namespace (gates setgroups "deny", as runc's RootlessEUID). */
   rootlessEuid: boolean;
   egid: number;
+  /** SELinux is enabled (selinuxfs is mounted): a process label can be set (runc refuses one otherwise). */
+  selinux: boolean;
+  /** The kernel has the AppArmor-specific /proc/<pid>/attr/apparmor/, which runc prefers to /proc/<pid>/attr. */
+  apparmorAttrDir: boolean;
 }
 
 export function pathKind(path: string): PathKind {
@@ -48,6 +52,8 @@ export function probeHost(cgroupPath = "/"): HostFacts {
     lastCap,
     rootlessEuid: (process.geteuid?.() ?? 0) !== 0,
     egid: process.getegid?.() ?? 0,
+    selinux: existsSync("/sys/fs/selinux/enforce"),
+    apparmorAttrDir: existsSync("/proc/self/attr/apparmor/exec"),
   };
 }
 
@@ -66,5 +72,7 @@ export function hostFacts(partial: Partial<HostFacts> | undefined, cgroupPath: s
     lastCap: p.lastCap ?? probed?.lastCap ?? 40,
     rootlessEuid: p.rootlessEuid ?? (process.geteuid?.() ?? 0) !== 0,
     egid: p.egid ?? process.getegid?.() ?? 0,
+    selinux: p.selinux ?? existsSync("/sys/fs/selinux/enforce"),
+    apparmorAttrDir: p.apparmorAttrDir ?? existsSync("/proc/self/attr/apparmor/exec"),
   };
 }

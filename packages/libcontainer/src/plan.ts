@@ -43,6 +43,7 @@ export enum OpCode {
   Hook = 49,
   Lookup = 50,
   Seccomp = 51,
+  Root = 52,
 }
 
 /** A string goes as its bytes (no NUL); a bigint as an 8-byte little-endian integer; a Buffer as is. */
@@ -89,7 +90,8 @@ export const op = {
   writeFile: (path: string, contents: string): Op => ({ code: OpCode.WriteFile, args: [path, contents] }),
   sethostname: (name: string): Op => ({ code: OpCode.Sethostname, args: [name] }),
   setdomainname: (name: string): Op => ({ code: OpCode.Setdomainname, args: [name] }),
-  maskPath: (path: string): Op => ({ code: OpCode.MaskPath, args: [path] }),
+  /** data: mount data for the tmpfs that masks a directory (an SELinux context), omitted when empty. */
+  maskPath: (path: string, data = ""): Op => ({ code: OpCode.MaskPath, args: data ? [path, data] : [path] }),
   readonlyPath: (path: string): Op => ({ code: OpCode.ReadonlyPath, args: [path] }),
   loopbackUp: (): Op => ({ code: OpCode.LoopbackUp, args: [] }),
   console: (ptmx: string, rows: number, cols: number, bindConsole: boolean): Op => ({
@@ -126,4 +128,6 @@ export const op = {
   }),
   /** program: struct sock_filter bytes; flags: SECCOMP_FILTER_FLAG_* for seccomp(2). */
   seccomp: (program: Buffer, flags: bigint): Op => ({ code: OpCode.Seccomp, args: [program, flags] }),
+  /** The resolution root: later target paths must lie under it and are resolved inside it when used. */
+  root: (path: string): Op => ({ code: OpCode.Root, args: [path] }),
 };

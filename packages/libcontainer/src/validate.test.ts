@@ -253,16 +253,39 @@ describe("validateSpec", () => {
     );
   });
 
+  it("takes the LSM fields as strings (applied as runc does, see compile)", () => {
+    expect(check((s) => (s.process.apparmorProfile = "docker-default"))).toBe("ok");
+    expect(check((s) => (s.process.selinuxLabel = "system_u:system_r:svirt_lxc_net_t:s0"))).toBe("ok");
+    expect(check((s) => (s.linux.mountLabel = "system_u:object_r:svirt_sandbox_file_t:s0"))).toBe("ok");
+    expect(check((s) => (s.process.apparmorProfile = 1))).toBe(
+      "config.json: process.apparmorProfile: must be a string",
+    );
+  });
+
   it.each([
-    ["process.apparmorProfile", (s: Loose) => (s.process.apparmorProfile = "docker-default")],
-    ["process.selinuxLabel", (s: Loose) => (s.process.selinuxLabel = "system_u:system_r:svirt_lxc_net_t:s0")],
+    "/proc/self/fd/7",
+    "/proc/self/fd",
+    "/proc/1/cwd",
+    "/proc//thread-self/root/etc",
+    "/proc/9/task/9/fd/3",
+  ])("refuses a cwd through /proc to another process's files: %s (CVE-2024-21626)", (cwd) => {
+    expect(check((s) => (s.process.cwd = cwd))).toBe(
+      `config.json: process.cwd: ${cwd} leads through /proc to another process's files`,
+    );
+  });
+
+  it("accepts other cwds under /proc", () => {
+    expect(check((s) => (s.process.cwd = "/proc/sys"))).toBe("ok");
+    expect(check((s) => (s.process.cwd = "/procfd/self/fd"))).toBe("ok");
+  });
+
+  it.each([
     ["process.scheduler", (s: Loose) => (s.process.scheduler = { policy: "SCHED_OTHER" })],
     ["process.ioPriority", (s: Loose) => (s.process.ioPriority = { class: "IOPRIO_CLASS_IDLE" })],
     ["process.execCPUAffinity", (s: Loose) => (s.process.execCPUAffinity = { initial: "0" })],
     ["linux.intelRdt", (s: Loose) => (s.linux.intelRdt = { closID: "x" })],
     ["linux.personality", (s: Loose) => (s.linux.personality = { domain: "LINUX32" })],
     ["linux.timeOffsets", (s: Loose) => (s.linux.timeOffsets = { monotonic: { secs: 1 } })],
-    ["linux.mountLabel", (s: Loose) => (s.linux.mountLabel = "system_u:object_r:svirt_sandbox_file_t:s0")],
     ["linux.netDevices", (s: Loose) => (s.linux.netDevices = { eth1: {} })],
     ["linux.memoryPolicy", (s: Loose) => (s.linux.memoryPolicy = { mode: "MPOL_BIND" })],
     ["linux.resources.blockIO", (s: Loose) => (s.linux.resources.blockIO = { weight: 10 })],

@@ -173,6 +173,12 @@ function validateProcess(v: unknown): void {
     if (!e.includes("=")) fail(`process.env[${i}]`, `${JSON.stringify(e)} is not KEY=value`);
   });
   absPath(p.cwd, "process.cwd");
+  // A cwd through another process's fds or root (CVE-2024-21626) is never a directory of the container; the
+  // executor also checks the cwd it ends up in, this only makes the error early and clear.
+  if (
+    /^\/+proc\/+(self|thread-self|\d+)(\/+task\/+\d+)?\/+(fd|cwd|root|map_files)(\/|$)/.test(p.cwd as string)
+  )
+    fail("process.cwd", `${p.cwd} leads through /proc to another process's files`);
   optBool(p.noNewPrivileges, "process.noNewPrivileges");
   if (p.oomScoreAdj !== undefined && p.oomScoreAdj !== null) {
     if (!isInt(p.oomScoreAdj) || p.oomScoreAdj < -1000 || p.oomScoreAdj > 1000) {
@@ -200,8 +206,8 @@ function validateProcess(v: unknown): void {
     if (!isUint(rl.hard, Number.MAX_VALUE)) fail(`${field}.hard`, "must be a non-negative integer");
     if ((rl.soft as number) > (rl.hard as number)) fail(field, "soft must not exceed hard");
   });
-  refuse(p.apparmorProfile, "process.apparmorProfile");
-  refuse(p.selinuxLabel, "process.selinuxLabel");
+  optString(p.apparmorProfile, "process.apparmorProfile");
+  optString(p.selinuxLabel, "process.selinuxLabel");
   refuse(p.scheduler, "process.scheduler");
   refuse(p.ioPriority, "process.ioPriority");
   refuse(p.execCPUAffinity, "process.execCPUAffinity");
@@ -338,7 +344,7 @@ function validateLinux(linux: Obj, namespaces: { type: string; path?: string }[]
     }
   });
   validateSeccomp(linux.seccomp);
-  refuse(linux.mountLabel, "linux.mountLabel");
+  optString(linux.mountLabel, "linux.mountLabel");
   refuse(linux.intelRdt, "linux.intelRdt");
   refuse(linux.personality, "linux.personality");
   refuse(linux.timeOffsets, "linux.timeOffsets");

@@ -12,6 +12,8 @@ const host: HostFacts = {
   lastCap: 40,
   rootlessEuid: false,
   egid: 0,
+  selinux: false,
+  apparmorAttrDir: false,
 };
 const ctx: CompileContext = {
   bundle: "/b",
