@@ -4,6 +4,7 @@ import { ConfigError, ContainerError, SyscallError } from "@tsrun/libcontainer";
 import type { Command, Context } from "./commands/context.js";
 import { create, run } from "./commands/create.js";
 import { events } from "./commands/events.js";
+import { exec } from "./commands/exec.js";
 import { features } from "./commands/features.js";
 import { del, kill, start } from "./commands/lifecycle.js";
 import { pause, resume } from "./commands/pause.js";
@@ -18,6 +19,7 @@ import { usage, VERSION_TEXT } from "./usage.js";
 const COMMANDS: Record<string, Command> = {
   create,
   run,
+  exec,
   start,
   kill,
   delete: del,
@@ -33,7 +35,7 @@ const COMMANDS: Record<string, Command> = {
 };
 
 /** Commands runc has that tsrun does not do yet: a clear error, not "unknown command". */
-const LATER = new Set(["exec", "checkpoint", "restore"]);
+const LATER = new Set(["checkpoint", "restore"]);
 
 const GLOBAL = [
   { names: ["root"], kind: "string" as const },

@@ -2,6 +2,7 @@
 
 export { type CompileContext, compilePlan, SYNC_LABELS, type SyncLabels } from "./compile.js";
 export { type CgroupHierarchy, type CgroupLayout, hostCgroupLayout } from "./compile-cgroup.js";
+export { compileExecPlan, type ExecCompileContext, namespacesToJoin } from "./compile-exec.js";
 export { type DefaultSpecOptions, defaultSpec, OCI_VERSION } from "./default-spec.js";
 export { ConfigError } from "./errors.js";
 export { type HostFacts, type PathKind, probeHost } from "./host-facts.js";
@@ -14,6 +15,8 @@ export { ContainerError } from "./container-error.js";
 export { validateId } from "./container-id.js";
 export { type CreateOptions, createContainer, loadBundle } from "./create.js";
 export { deleteContainer } from "./delete.js";
+export { type ExecOptions, execProcess } from "./exec.js";
+export { type ExecOverrides, execProcessFromConfig, readProcessFile } from "./exec-process.js";
 export { executorPath } from "./executor.js";
 export { features } from "./features.js";
 export { killContainer, parseSignal } from "./kill.js";

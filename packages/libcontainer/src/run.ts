@@ -14,7 +14,7 @@ import { type CreateOptions, createContainer } from "./create.js";
 import { deleteContainer } from "./delete.js";
 import * as libc from "./libc.js";
 import { startContainer } from "./start.js";
-import { relayPipes } from "./stdio.js";
+import { type PreparedIo, relayPipes } from "./stdio.js";
 
 /** Signals a foreground tsrun passes on to the container's init rather than dying of them. */
 const FORWARDED = [
@@ -47,14 +47,50 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   }
 
   const exit = libc.waitExit(state.pid);
+  const fg = await attachForeground(io, state.pid, exit).catch(async (e) => {
+    if (!opts.keep) await deleteContainer(opts.root, opts.id, true).catch(() => {});
+    throw e;
+  });
+  try {
+    await startContainer(opts.root, opts.id);
+    const code = await exit;
+    await fg.relayDone;
+    return code;
+  } finally {
+    fg.dispose();
+    if (!opts.keep) await deleteContainer(opts.root, opts.id, true).catch(() => {});
+  }
+}
+
+export interface Foreground {
+  /** Settles when all of the process's output has been written out. */
+  relayDone: Promise<void>;
+  /** Restores the host terminal, stops following its size and forwarding signals. */
+  dispose(): void;
+}
+
+/**
+ * The foreground half shared by run and exec: signals we receive go to `pid`, and its stdio is relayed, either
+ * a pty (host terminal raw, ONLCR cleared on the master, window size followed, restored at the end) or pipes.
+ * `exit` settles when `pid` has exited.
+ */
+export async function attachForeground(
+  io: PreparedIo,
+  pid: number,
+  exit: Promise<number>,
+): Promise<Foreground> {
   const handlers = new Map<string, () => void>();
   for (const sig of FORWARDED) {
-    const h = () => libc.kill(state.pid, constants.signals[sig]);
+    const h = () => libc.kill(pid, constants.signals[sig]);
     handlers.set(sig, h);
     process.on(sig, h);
   }
   let relayDone: Promise<void> = Promise.resolve();
   let cleanupTerminal = () => {};
+  const dispose = () => {
+    cleanupTerminal();
+    for (const [sig, h] of handlers) process.off(sig, h);
+  };
   try {
     if (io.master) {
       const m = await io.master;
@@ -79,19 +115,15 @@ export async function runContainer(opts: RunOptions): Promise<number> {
         master.close();
       };
       exit.then(() => {
-        // The init is gone; anything still holding the slave (a daemon without a pid namespace) must not keep us.
+        // The process is gone; anything still holding the slave (a daemon without a pid namespace) must not keep us.
         setTimeout(() => relay.shutdown(), 200).unref();
       });
     } else if (io.pipes) {
       relayDone = relayPipes(io.pipes);
     }
-    await startContainer(opts.root, opts.id);
-    const code = await exit;
-    await relayDone;
-    return code;
-  } finally {
-    cleanupTerminal();
-    for (const [sig, h] of handlers) process.off(sig, h);
-    if (!opts.keep) await deleteContainer(opts.root, opts.id, true).catch(() => {});
+  } catch (e) {
+    dispose();
+    throw e;
   }
+  return { relayDone, dispose };
 }

@@ -148,7 +148,8 @@ function validateNamespaces(linux: Obj): Namespace[] {
   return list as Namespace[];
 }
 
-function validateProcess(v: unknown): void {
+/** process (of config.json, or a process.json given to exec): throws a ConfigError naming the field. */
+export function validateProcess(v: unknown): void {
   const p = object(v, "process");
   optBool(p.terminal, "process.terminal");
   const box = optObject(p.consoleSize, "process.consoleSize");

@@ -1,0 +1,155 @@
+// exec: a new process in a running container (runc's exec and setns init). The executor joins the init's
+// namespaces and clones; the new process is tsrun's child (CLONE_PARENT), waits at a sync while tsrun puts it in
+// the container's cgroups, then sets itself up and execs. Detached, tsrun exits once it has exec'd and the
+// caller (a subreaper shim or conmon) inherits it; in the foreground tsrun relays, forwards signals and returns
+// its exit status.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { consoleFromFd, current } from "@tsrun/console";
+import { compileExecPlan, EXEC_SYNC_LABELS, namespacesToJoin } from "./compile-exec.js";
+import { loadContainer } from "./container.js";
+import { ContainerError } from "./container-error.js";
+import { writePidFile } from "./create.js";
+import { type ExecOverrides, execProcessFromConfig, readProcessFile } from "./exec-process.js";
+import { startExecutor } from "./executor.js";
+import * as libc from "./libc.js";
+import { attachForeground } from "./run.js";
+import type { Process, Spec } from "./spec.js";
+import { initAlive } from "./state.js";
+import { ioMode, type PreparedIo, prepareIo } from "./stdio.js";
+
+export interface ExecOptions {
+  root: string;
+  id: string;
+  /** --process FILE: the whole process; `overrides` are then ignored, as by runc. */
+  processFile?: string;
+  /** The command line's process (args, -e, -u, ...), applied to the config's process. */
+  overrides?: ExecOverrides;
+  consoleSocket?: string;
+  pidFile?: string;
+  detach: boolean;
+  /** --preserve-fds: fds 3 .. 3+N-1 reach the process. */
+  preserveFds?: number;
+  ignorePaused?: boolean;
+  debug?: boolean;
+}
+
+/** The container's config.json, for its process and umask; undefined when the bundle is gone. */
+function readConfig(bundle: string): Spec | undefined {
+  try {
+    return JSON.parse(readFileSync(join(bundle, "config.json"), "utf8")) as Spec;
+  } catch {
+    return undefined;
+  }
+}
+
+/** /proc/sys/kernel/cap_last_cap: capabilities above it do not exist here. */
+function lastCap(): number {
+  try {
+    return Number.parseInt(readFileSync("/proc/sys/kernel/cap_last_cap", "utf8"), 10);
+  } catch {
+    return 40;
+  }
+}
+
+/** Returns the exit code tsrun should exit with: the process's in the foreground, 0 detached. */
+export async function execProcess(opts: ExecOptions): Promise<number> {
+  const c = loadContainer(opts.root, opts.id);
+  if (c.status === "stopped") throw new ContainerError("cannot exec in a stopped container");
+  if (c.status === "paused" && !opts.ignorePaused)
+    throw new ContainerError("cannot exec in a paused container (use --ignore-paused to override)");
+
+  const config = readConfig(c.state.bundle);
+  let proc: Process;
+  if (opts.processFile) proc = readProcessFile(opts.processFile);
+  else {
+    if (!config)
+      throw new ContainerError(`open ${join(c.state.bundle, "config.json")}: no such file or directory`);
+    proc = execProcessFromConfig(config.process, opts.overrides ?? { args: [] });
+  }
+  const mode = ioMode({ terminal: !!proc.terminal, detach: opts.detach, consoleSocket: opts.consoleSocket });
+  if (mode.kind === "terminal-foreground" && !proc.consoleSize) {
+    // Born with the caller's size, so a program that reads it at once sees the right one; the relay follows
+    // later changes.
+    try {
+      const host = current();
+      try {
+        const { rows, cols } = host.size();
+        proc = { ...proc, consoleSize: { height: rows, width: cols } };
+      } finally {
+        host.close();
+      }
+    } catch {}
+  }
+
+  const namespaces = namespacesToJoin(c.state.pid);
+  // The namespaces were read from /proc/<pid>: make sure that pid was still our init, not a recycled one.
+  if (!initAlive(c.state)) throw new ContainerError("cannot exec in a stopped container");
+  const preserveFds = opts.preserveFds ?? 0;
+  const plan = compileExecPlan(proc, {
+    namespaces,
+    consoleSocket: !!proc.terminal,
+    consoleSync: mode.kind === "terminal-foreground",
+    preserveFds,
+    umask: config?.process?.user?.umask ?? undefined,
+    oomScoreAdj: config?.process?.oomScoreAdj ?? undefined,
+    lastCap: lastCap(),
+  });
+
+  let io: PreparedIo | undefined;
+  let pid = 0;
+  try {
+    io = prepareIo(mode, c.state.rootUid, c.state.rootGid);
+    const run = startExecutor({
+      plan,
+      stdio: io.stdio,
+      preserveFds,
+      consoleFd: io.consoleFd,
+      debug: opts.debug,
+      onPid: (p) => {
+        pid = p;
+      },
+      onSync: async (label) => {
+        switch (label) {
+          case EXEC_SYNC_LABELS.cgroups:
+            if (Object.keys(c.state.cgroupPaths).length > 0) c.cgroups.apply(pid);
+            return undefined;
+          case EXEC_SYNC_LABELS.console: {
+            // The pty's line discipline turns \n into \r\n and the host terminal does it again: cleared here,
+            // before the program runs, so not even its first line gets a double \r.
+            const m = await io?.master;
+            if (m) consoleFromFd(m.fd, { name: m.name }).clearONLCR();
+            return undefined;
+          }
+          default:
+            throw new ContainerError(`init channel: unknown sync ${label}`);
+        }
+      },
+    });
+    io.afterSpawn();
+    const stage0Exit = new Promise<void>((r) => run.stage0.on("exit", () => r()));
+    await run.done;
+    await stage0Exit;
+    if (pid <= 0) throw new ContainerError("tsrun-exec exited without reporting the process's pid");
+  } catch (e) {
+    io?.abort();
+    // The process is our child (CLONE_PARENT): kill it if it still runs, and reap it either way.
+    if (pid > 0) {
+      libc.kill(pid, 9);
+      await libc.waitExit(pid).catch(() => {});
+    }
+    throw e;
+  }
+  if (opts.pidFile) writePidFile(opts.pidFile, pid);
+  if (opts.detach) return 0; // the caller inherits the process when we exit; we never reap it
+
+  const exit = libc.waitExit(pid);
+  const fg = await attachForeground(io, pid, exit);
+  try {
+    const code = await exit;
+    await fg.relayDone;
+    return code;
+  } finally {
+    fg.dispose();
+  }
+}
