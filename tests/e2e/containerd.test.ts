@@ -298,12 +298,82 @@ describe.skipIf(!E2E)(`containerd with ${RUNTIME}`, () => {
       const id = newId("delf");
       await detached(id, "sleep", "1000");
       const pid = (await taskStatus(id))?.pid ?? 0;
+      const t0 = Date.now();
       const d = await ctr(["task", "delete", "-f", id], { timeout: 15_000 });
       expect(d.code, d.all).toBe(0);
+      // The shim's cleanup gives `delete --force` 5 s.
+      expect(Date.now() - t0).toBeLessThan(5000);
       expect(await taskStatus(id)).toBeUndefined();
       await until("init gone", () => !alive(pid));
       const c = await ctr(["container", "delete", id]);
       expect(c.code, c.all).toBe(0);
+    },
+    T,
+  );
+
+  it(
+    "the container sees only fds 0-2, a loopback that is up, and its cgroup",
+    async () => {
+      const id = newId("inside");
+      const r = await ctr([
+        ...runArgs("--rm", "--rootfs", rootfs, id),
+        "sh",
+        "-c",
+        "cd /proc/$$/fd && echo fds: *; ip -o link show lo; grep memory /proc/self/cgroup",
+      ]);
+      expect(r.code, r.all).toBe(0);
+      // 3 is the directory the glob reads; anything above is an fd leaked from the client or the runtime.
+      expect(r.stdout).toMatch(/^fds: 0 1 2 3$/m);
+      expect(r.stdout).toMatch(/lo: <LOOPBACK,UP,LOWER_UP>/);
+      expect(r.stdout).toMatch(new RegExp(`:memory:/${cd.ns}/${id}$`, "m"));
+    },
+    T,
+  );
+
+  it(
+    "a missing binary fails run and exec with the runtime's error",
+    async () => {
+      const id = newId("missing");
+      const r = await ctr([...runArgs("--rm", "--rootfs", rootfs, id), "/no/such/binary"]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/no such file or directory|executable file not found/);
+      const id2 = newId("missingexec");
+      await detached(id2, "sleep", "1000");
+      const e = await ctr(["task", "exec", "--exec-id", "nx", id2, "/no/such/binary"]);
+      expect(e.code).not.toBe(0);
+      expect(e.stderr).toMatch(/no such file or directory|executable file not found/);
+      // The failed exec leaves the container running and usable.
+      const ok = await ctr(["task", "exec", "--exec-id", "ok", id2, "echo", "still-here"]);
+      expect({ code: ok.code, out: ok.all }).toEqual({ code: 0, out: "still-here\n" });
+    },
+    T,
+  );
+
+  it(
+    "a 16 MiB memory limit ends in an OOM kill, exit 137",
+    async () => {
+      const id = newId("oom");
+      const r = await ctr([
+        ...runArgs("--rm", "--memory-limit", String(16 << 20), "--rootfs", rootfs, id),
+        "dd",
+        "if=/dev/zero",
+        "of=/dev/null",
+        "bs=64M",
+        "count=1",
+      ]);
+      expect(r.code, r.all).toBe(137);
+    },
+    T,
+  );
+
+  it(
+    "task metrics reads the container's cgroup",
+    async () => {
+      const id = newId("metrics");
+      await detached(id, "sleep", "1000");
+      const m = await ctr(["task", "metrics", id]);
+      expect(m.code, m.all).toBe(0);
+      expect(m.stdout).toMatch(/memory\.usage_in_bytes\s+\d+/);
     },
     T,
   );

@@ -1,10 +1,12 @@
 // podman 4.3 and conmon driving the runtime under test (`podman --runtime RUNTIME`), isolated under a temp dir.
+import { spawn } from "node:child_process";
 import { chmodSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   busyCgroupsUnder,
   cgroupsUnder,
+  collect,
   E2E,
   ENV,
   killProcesses,
@@ -306,6 +308,132 @@ network_config_dir = "${join(base, "net")}"
         'echo "$(id -u) $(pwd)"',
       ]);
       expect({ code: u.code, out: u.all }).toEqual({ code: 0, out: "1000 /tmp\n" });
+    },
+    T,
+  );
+
+  it(
+    "the container sees only fds 0-2 plus --preserve-fds",
+    async () => {
+      const r = await podman(prun("--rm", IMAGE, "sh", "-c", "cd /proc/$$/fd && echo fds: *"));
+      // 3 is the directory the glob reads.
+      expect({ code: r.code, out: r.all }).toEqual({ code: 0, out: "fds: 0 1 2 3\n" });
+      const child = spawn(
+        "podman",
+        [
+          ...global,
+          ...prun(
+            "--rm",
+            "--preserve-fds",
+            "1",
+            IMAGE,
+            "sh",
+            "-c",
+            "cd /proc/$$/fd && echo fds: *; echo via-fd3 >&3",
+          ),
+        ],
+        {
+          env,
+          detached: true,
+          stdio: ["pipe", "pipe", "pipe", "pipe"],
+        },
+      );
+      const fd3: Buffer[] = [];
+      (child.stdio[3] as NodeJS.ReadableStream).on("data", (d: Buffer) => fd3.push(d));
+      const p = await collect(child);
+      expect({ code: p.code, out: p.all }).toEqual({ code: 0, out: "fds: 0 1 2 3 4\n" });
+      expect(Buffer.concat(fd3).toString()).toBe("via-fd3\n");
+    },
+    T,
+  );
+
+  it(
+    "a 16 MiB memory limit ends in an OOM kill, exit 137",
+    async () => {
+      const r = await podman(
+        prun(
+          "--rm",
+          "--memory",
+          "16m",
+          "--memory-swap",
+          "16m",
+          IMAGE,
+          "dd",
+          "if=/dev/zero",
+          "of=/dev/null",
+          "bs=64M",
+          "count=1",
+        ),
+      );
+      expect(r.code, r.all).toBe(137);
+    },
+    T,
+  );
+
+  it(
+    "exec of a missing binary exits 127, of a non-executable file 126",
+    async () => {
+      const d = await podman(prun("-d", "--name", "e2e-execfail", IMAGE, "sleep", "1000"));
+      expect(d.code, d.all).toBe(0);
+      const m = await podman(["exec", "e2e-execfail", "/no/such/binary"]);
+      expect(m.code, m.all).toBe(127);
+      const n = await podman(["exec", "e2e-execfail", "/etc/not-executable"]);
+      expect(n.code, n.all).toBe(126);
+      const ok = await podman(["exec", "e2e-execfail", "echo", "still-here"]);
+      expect({ code: ok.code, out: ok.all }).toEqual({ code: 0, out: "still-here\n" });
+    },
+    T,
+  );
+
+  it(
+    "pause and unpause, exec after unpause",
+    async () => {
+      const d = await podman(prun("-d", "--name", "e2e-pause", IMAGE, "sleep", "1000"));
+      expect(d.code, d.all).toBe(0);
+      const p = await podman(["pause", "e2e-pause"]);
+      expect(p.code, p.all).toBe(0);
+      expect((await podman(["inspect", "--format", "{{.State.Status}}", "e2e-pause"])).stdout.trim()).toBe(
+        "paused",
+      );
+      const u = await podman(["unpause", "e2e-pause"]);
+      expect(u.code, u.all).toBe(0);
+      const e = await podman(["exec", "e2e-pause", "echo", "unpaused"]);
+      expect({ code: e.code, out: e.all }).toEqual({ code: 0, out: "unpaused\n" });
+    },
+    T,
+  );
+
+  it(
+    "run -dt (console socket, detached), logs, restart",
+    async () => {
+      const d = await podman(prun("-dt", "--name", "e2e-dt", IMAGE, "sh", "-c", "tty; echo up; sleep 1000"));
+      expect(d.code, d.all).toBe(0);
+      let logs = "";
+      for (let i = 0; i < 100 && !logs.includes("up"); i++, await sleep(100))
+        logs = (await podman(["logs", "e2e-dt"])).stdout;
+      expect(logs).toMatch(/^\/dev\/pts\/0\r\nup\r\n$/);
+      const r = await podman(["restart", "--time", "1", "e2e-dt"]);
+      expect(r.code, r.all).toBe(0);
+      expect((await podman(["inspect", "--format", "{{.State.Status}}", "e2e-dt"])).stdout.trim()).toBe(
+        "running",
+      );
+    },
+    T,
+  );
+
+  it(
+    "stop with --pid host kills every process of the container",
+    async () => {
+      const d = await podman(
+        prun("-d", "--pid", "host", "--name", "e2e-pidhost", IMAGE, "sh", "-c", "sleep 1001 & sleep 1002"),
+      );
+      expect(d.code, d.all).toBe(0);
+      const s = await podman(["stop", "--time", "1", "e2e-pidhost"]);
+      expect(s.code, s.all).toBe(0);
+      await sleep(300);
+      expect(processesUnder([], [`${cgroupParent}/libpod-`]).filter((l) => /sleep 100[12]/.test(l))).toEqual(
+        [],
+      );
     },
     T,
   );
