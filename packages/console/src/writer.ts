@@ -1,10 +1,12 @@
-import { write as fsWrite } from "node:fs";
+import { writev as fsWritev } from "node:fs";
 import { ConsoleError } from "./errors.js";
 
 // Output queued beyond HIGH_WATER pauses the producer; it resumes once the queue is below LOW_WATER.
 export const HIGH_WATER = 256 * 1024;
 const LOW_WATER = 64 * 1024;
 const MAX_RETRY_MS = 50;
+// Linux IOV_MAX.
+const MAX_IOV = 1024;
 
 /** Where a relay's bytes go: an fd or a Writable. */
 export interface Sink {
@@ -100,13 +102,15 @@ export class FdWriter implements Sink {
 
   #pump(): void {
     if (this.#busy || this.#timer || this.#disposed || this.#error) return;
-    const buf = this.#queue[0];
-    if (!buf) {
+    if (this.#queue.length === 0) {
       this.#settle();
       return;
     }
+    // Everything queued goes in one writev: chunks from a pty master are often 1-4 KiB, and a threadpool round
+    // trip per chunk, not the copy, is what limits the relay's throughput.
+    const bufs = this.#queue.length <= MAX_IOV ? this.#queue.slice() : this.#queue.slice(0, MAX_IOV);
     this.#busy = true;
-    fsWrite(this.fd, buf, 0, buf.length, null, (err, n) => {
+    fsWritev(this.fd, bufs, null, (err, n) => {
       this.#busy = false;
       if (this.#disposed) return this.#settle();
       if (err) {
@@ -119,8 +123,16 @@ export class FdWriter implements Sink {
       }
       this.#delay = 0;
       this.#pending -= n;
-      if (n < buf.length) this.#queue[0] = buf.subarray(n);
-      else this.#queue.shift();
+      for (let left = n; left > 0; ) {
+        const head = this.#queue[0]!;
+        if (left >= head.length) {
+          left -= head.length;
+          this.#queue.shift();
+        } else {
+          this.#queue[0] = head.subarray(left);
+          left = 0;
+        }
+      }
       if (this.#wantDrain && this.#pending < LOW_WATER) {
         this.#wantDrain = false;
         this.onDrain?.();
