@@ -1,7 +1,9 @@
 // exec into a running container in the four I/O modes (runc's setns init), with the process built from the
 // command line or from --process FILE, and the refusals clients match on. Every case also runs against runc
 // (TSRUN_TEST_RUNTIME=/usr/sbin/runc).
+import { execFileSync } from "node:child_process";
 import {
+  chmodSync,
   closeSync,
   existsSync,
   openSync,
@@ -25,12 +27,17 @@ afterEach(() => {
 });
 
 /** A bundle whose container runs `sleep` detached, with the runtime's stdio on /dev/null. */
-async function running(id: string, edit?: Parameters<typeof makeBundle>[0]): Promise<Bundle> {
+async function running(
+  id: string,
+  edit?: Parameters<typeof makeBundle>[0],
+  before?: (b: Bundle) => void,
+): Promise<Bundle> {
   const b = makeBundle((s) => {
     s.process!.args = ["sleep", "1000"];
     edit?.(s);
   });
   bundles.push(b);
+  before?.(b);
   // The init inherits the runtime's stdio: /dev/null, so nothing waits for it to close.
   const child = spawnRt(b, ["run", "-d", id], ["ignore", "ignore", "ignore"]);
   const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
@@ -195,6 +202,65 @@ describe("pass-through, foreground", () => {
     expect(r.stdout.split("\n")).toEqual(["from-file", "/etc", "1000", "1000 10 20", ""]);
     expect(r.code).toBe(0);
   });
+  it("joins the container's user namespace first and maps the user inside it", async () => {
+    const map = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    const b = await running(
+      "un1",
+      (s) => {
+        s.linux!.namespaces!.push({ type: "user" });
+        s.linux!.uidMappings = map;
+        s.linux!.gidMappings = map;
+      },
+      (bundle) => {
+        // The mapped root must reach its rootfs: through the (0700) bundle dir, and own what is inside.
+        chmodSync(bundle.dir, 0o755);
+        execFileSync("chown", ["-R", "100000:100000", join(bundle.dir, "rootfs")]);
+      },
+    );
+    const script =
+      "id -u; id -g; cat /proc/self/uid_map; readlink /proc/self/ns/user; readlink /proc/1/ns/user";
+    const r = await rt(b, ["exec", "un1", "sh", "-c", script]);
+    expect(r.stderr).toBe("");
+    const lines = r.stdout.trim().split("\n");
+    expect(lines.slice(0, 3).map((l) => l.trim().split(/\s+/).join(" "))).toEqual([
+      "0",
+      "0",
+      "0 100000 65536",
+    ]);
+    expect(lines[3]).toBe(lines[4]);
+    const u = await rt(b, ["exec", "-u", "1000:1000", "un1", "sh", "-c", "id -u; cat"], { input: "piped\n" });
+    expect(u.stdout).toBe("1000\npiped\n");
+    expect(u.code).toBe(0);
+  });
+
+  it("passes --preserve-fds on as fds 3 and up", async () => {
+    const b = await running("pfd1");
+    const file = join(b.dir, "passed.txt");
+    writeFileSync(file, "through-fd-3\n");
+    const fd = openSync(file, "r");
+    try {
+      const r = await rt(b, ["exec", "--preserve-fds", "1", "pfd1", "sh", "-c", "cat <&3"], {
+        stdio: ["pipe", "pipe", "pipe", fd],
+      });
+      expect(r.stderr).toBe("");
+      expect(r.stdout).toBe("through-fd-3\n");
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it("execs into a created container, which stays created", async () => {
+    const b = makeBundle((s) => {
+      s.process!.args = ["sleep", "1000"];
+    });
+    bundles.push(b);
+    const child = spawnRt(b, ["create", "cr1"], ["ignore", "ignore", "ignore"]);
+    expect(await new Promise((r) => child.on("exit", (c) => r(c)))).toBe(0);
+    const r = await rt(b, ["exec", "cr1", "sh", "-c", "echo in-created"]);
+    expect(r.stdout).toBe("in-created\n");
+    expect(r.code).toBe(0);
+    expect(stateOf(b, "cr1")?.status).toBe("created");
+  });
 });
 
 describe("pass-through, detached", () => {
@@ -293,6 +359,31 @@ describe("new terminal, detached", () => {
 });
 
 describe("refusals", () => {
+  it("refuses a paused container unless --ignore-paused, where the process waits for resume", async () => {
+    const b = await running("pz1");
+    expect((await rt(b, ["pause", "pz1"])).code).toBe(0);
+    const r = await rt(b, ["exec", "pz1", "true"]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("cannot exec in a paused container (use --ignore-paused to override)");
+    // The process joins the frozen cgroup before it execs, so it starts only once the container resumes.
+    const child = spawnRt(
+      b,
+      ["exec", "-d", "--ignore-paused", "pz1", "echo", "after-resume"],
+      ["ignore", "pipe", "pipe"],
+    );
+    const output = collect(child);
+    let exited = false;
+    child.on("exit", () => {
+      exited = true;
+    });
+    await new Promise((res) => setTimeout(res, 1000));
+    expect(exited).toBe(false);
+    expect((await rt(b, ["resume", "pz1"])).code).toBe(0);
+    const out = await output;
+    expect(out.code).toBe(0);
+    expect(out.stdout).toBe("after-resume\n");
+  });
+
   it("refuses a missing container and a stopped one", async () => {
     const b = await running("st1");
     const missing = await rt(b, ["exec", "nosuch", "true"]);
