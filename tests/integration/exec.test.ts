@@ -261,6 +261,18 @@ describe("pass-through, foreground", () => {
     expect(r.code).toBe(0);
     expect(stateOf(b, "cr1")?.status).toBe("created");
   });
+  it("puts the container's seccomp filter on the process too", async () => {
+    const b = await running("sc1", (s) => {
+      s.linux!.seccomp = {
+        defaultAction: "SCMP_ACT_ALLOW",
+        architectures: ["SCMP_ARCH_X86_64"],
+        syscalls: [{ names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO" }],
+      };
+    });
+    const r = await rt(b, ["exec", "sc1", "sh", "-c", "mkdir /tmp/x; grep Seccomp: /proc/self/status"]);
+    expect(r.stderr).toMatch(/mkdir.*Operation not permitted/);
+    expect(r.stdout).toMatch(/^Seccomp:\s+2$/m);
+  });
 });
 
 describe("pass-through, detached", () => {

@@ -150,4 +150,39 @@ describe("compileExecPlan", () => {
     for (const absent of ["Umask", "OomScoreAdj", "Console", "Mount", "PivotRoot", "FifoWait"])
       expect(c).not.toContain(absent);
   });
+
+  it("gives the container's seccomp filter in runc's places, and LSM labels while still root", () => {
+    const seccomp = {
+      defaultAction: "SCMP_ACT_ALLOW",
+      architectures: ["SCMP_ARCH_X86_64"],
+      syscalls: [{ names: ["mkdir"], action: "SCMP_ACT_ERRNO" }],
+    } as const;
+    const withNnp = codes(compileExecPlan(proc(), ctx({ seccomp: structuredClone(seccomp) as never })));
+    // no_new_privs: as late as possible, right before exec.
+    expect(withNnp.slice(-2)).toEqual(["Seccomp", "Exec"]);
+    const noNnp = codes(
+      compileExecPlan(
+        proc((p) => {
+          p.noNewPrivileges = false;
+          p.apparmorProfile = "prof";
+        }),
+        ctx({ seccomp: structuredClone(seccomp) as never }),
+      ),
+    );
+    // Without it: while root, before the capabilities are dropped.
+    expect(noNnp.indexOf("Seccomp")).toBeLessThan(noNnp.indexOf("CapBounding"));
+    expect(noNnp.indexOf("WriteFile")).toBeLessThan(noNnp.indexOf("Setuser"));
+    expect(
+      compileExecPlan(
+        proc((p) => (p.apparmorProfile = "prof")),
+        ctx(),
+      ),
+    ).toContainEqual(op.writeFile("/proc/self/attr/exec", "exec prof"));
+    expect(() =>
+      compileExecPlan(
+        proc((p) => (p.selinuxLabel = "x")),
+        ctx({ selinux: false }),
+      ),
+    ).toThrow("selinux label is specified in config, but selinux is disabled or not supported");
+  });
 });

@@ -4,9 +4,11 @@
 
 import { statSync } from "node:fs";
 import { execOp, identityOps, lookupOp, rlimitOps } from "./compile-process.js";
+import { ContainerError } from "./container-error.js";
 import { NAMESPACE_FLAGS } from "./namespaces.js";
 import { type Op, op, type Plan } from "./plan.js";
-import type { NamespaceType, Process } from "./spec.js";
+import { seccompOp } from "./seccomp/seccomp-op.js";
+import type { NamespaceType, Process, Seccomp } from "./spec.js";
 
 /** OP_SYNC labels of an exec plan. */
 export const EXEC_SYNC_LABELS = {
@@ -95,6 +97,12 @@ export interface ExecCompileContext {
   oomScoreAdj?: number;
   /** /proc/sys/kernel/cap_last_cap. */
   lastCap: number;
+  /** The container's linux.seccomp: every process in the container gets the same filter, as with runc. */
+  seccomp?: Seccomp | null;
+  /** The host has SELinux (a process label can be set). */
+  selinux?: boolean;
+  /** The host has /proc/self/attr/apparmor (else the older /proc/self/attr/exec). */
+  apparmorAttrDir?: boolean;
 }
 
 export function compileExecPlan(process: Process, ctx: ExecCompileContext): Plan {
@@ -120,11 +128,28 @@ export function compileExecPlan(process: Process, ctx: ExecCompileContext): Plan
   plan.push(...rlimitOps(process));
   if (process.noNewPrivileges) plan.push(op.noNewPrivs());
   if (ctx.umask !== undefined) plan.push(op.umask(ctx.umask));
+  // The LSM labels the program gets at execve, written while still root (as compile.ts does for the init).
+  if (process.selinuxLabel) {
+    if (!ctx.selinux)
+      throw new ContainerError(
+        "selinux label is specified in config, but selinux is disabled or not supported",
+      );
+    plan.push(op.writeFile("/proc/self/attr/exec", process.selinuxLabel));
+  }
+  if (process.apparmorProfile) {
+    const attr = ctx.apparmorAttrDir ? "/proc/self/attr/apparmor/exec" : "/proc/self/attr/exec";
+    plan.push(op.writeFile(attr, `exec ${process.apparmorProfile}`));
+  }
+  // Seccomp in runc's order: without no_new_privs loading a filter needs CAP_SYS_ADMIN, so before the
+  // capabilities go; with it, as late as possible, while the channel is still open for a notify listener.
+  const seccomp = seccompOp(ctx.seccomp);
+  if (seccomp && !process.noNewPrivileges) plan.push(seccomp);
   // Inherited fds never reach the container (CVE-2024-21626); the channel closes at exec.
   plan.push(op.closeFrom(3 + ctx.preserveFds));
   // finalizeNamespace, then the lookup as the user in the container's root, as runc's setns init.
   plan.push(...identityOps(process, ctx.lastCap), lookupOp(process));
   plan.push(op.stdioBlocking());
+  if (seccomp && process.noNewPrivileges) plan.push(seccomp);
   plan.push(execOp(process));
   return plan;
 }

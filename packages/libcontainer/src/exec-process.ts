@@ -24,6 +24,9 @@ export interface ExecOverrides {
   caps?: string[];
   /** --no-new-privs, when given. */
   noNewPrivs?: boolean;
+  /** --apparmor PROFILE and --process-label LABEL. */
+  apparmor?: string;
+  processLabel?: string;
 }
 
 /**
@@ -80,6 +83,8 @@ export function execProcessFromConfig(base: Process | undefined, o: ExecOverride
   const p: Process = structuredClone(base);
   p.args = [...o.args];
   if (o.cwd) p.cwd = o.cwd;
+  if (o.apparmor) p.apparmorProfile = o.apparmor;
+  if (o.processLabel) p.selinuxLabel = o.processLabel;
   for (const cap of o.caps ?? []) {
     if (!isCapability(cap)) throw new ContainerError(`unknown capability ${JSON.stringify(cap)}`);
     p.capabilities ??= {};

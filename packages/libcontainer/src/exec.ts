@@ -3,7 +3,7 @@
 // the container's cgroups, then sets itself up and execs. Detached, tsrun exits once it has exec'd and the
 // caller (a subreaper shim or conmon) inherits it; in the foreground tsrun relays, forwards signals and returns
 // its exit status.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { consoleFromFd, current } from "@tsrun/console";
 import { compileExecPlan, EXEC_SYNC_LABELS, namespacesToJoin } from "./compile-exec.js";
@@ -14,8 +14,10 @@ import { type ExecOverrides, execProcessFromConfig, readProcessFile } from "./ex
 import { startExecutor } from "./executor.js";
 import * as libc from "./libc.js";
 import { attachForeground } from "./run.js";
+import { sendSeccompListener } from "./seccomp/notify.js";
 import type { Process, Spec } from "./spec.js";
 import { initAlive } from "./state.js";
+import { ociState } from "./state-json.js";
 import { ioMode, type PreparedIo, prepareIo } from "./stdio.js";
 
 export interface ExecOptions {
@@ -94,6 +96,9 @@ export async function execProcess(opts: ExecOptions): Promise<number> {
     umask: config?.process?.user?.umask ?? undefined,
     oomScoreAdj: config?.process?.oomScoreAdj ?? undefined,
     lastCap: lastCap(),
+    seccomp: config?.linux?.seccomp,
+    selinux: existsSync("/sys/fs/selinux/enforce"),
+    apparmorAttrDir: existsSync("/proc/self/attr/apparmor/exec"),
   });
 
   let io: PreparedIo | undefined;
@@ -109,6 +114,15 @@ export async function execProcess(opts: ExecOptions): Promise<number> {
       onPid: (p) => {
         pid = p;
       },
+      // A notify listener of the container's filter goes to its agent, as for the init.
+      onSeccompFd: (fd) =>
+        sendSeccompListener({
+          pid,
+          fd,
+          listenerPath: config?.linux?.seccomp?.listenerPath ?? "",
+          listenerMetadata: config?.linux?.seccomp?.listenerMetadata,
+          state: ociState(c.state, "running"),
+        }),
       onSync: async (label) => {
         switch (label) {
           case EXEC_SYNC_LABELS.cgroups:

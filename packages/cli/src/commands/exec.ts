@@ -29,11 +29,7 @@ export const exec: Command = async (ctx, argv) => {
   const { flags, args } = parseFlags(FLAGS, argv);
   requireArgs("exec", args, 1, false);
   try {
-    // Refused rather than ignored: tsrun applies no LSM label and has no sub-cgroup placement yet.
-    if (flags.apparmor)
-      throw new ContainerError("--apparmor is not supported: tsrun applies no AppArmor profile");
-    if (flags["process-label"])
-      throw new ContainerError("--process-label is not supported: tsrun applies no SELinux label");
+    // Refused rather than ignored: no sub-cgroup placement yet.
     if ((flags.cgroup as string[] | undefined)?.length)
       throw new ContainerError("--cgroup is not supported yet");
     const gids = ((flags["additional-gids"] as string[] | undefined) ?? []).map((g) => {
@@ -56,6 +52,8 @@ export const exec: Command = async (ctx, argv) => {
         additionalGids: gids,
         caps: (flags.cap as string[] | undefined) ?? [],
         noNewPrivs: flags["no-new-privs"] as boolean | undefined,
+        apparmor: flags.apparmor as string | undefined,
+        processLabel: flags["process-label"] as string | undefined,
       },
       consoleSocket: (flags["console-socket"] as string | undefined) || undefined,
       pidFile: (flags["pid-file"] as string | undefined) || undefined,
