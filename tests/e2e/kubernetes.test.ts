@@ -121,7 +121,8 @@ describe.skipIf(!E2E)(`kubernetes RuntimeClass handler with ${RUNTIME}`, () => {
           id,
           "sh",
           "-c",
-          "echo hello from the handler; exit 3",
+          // The pause before exit: see WAIT_SIZE in containerd.test.ts (ctr can lose the last output).
+          "echo hello from the handler; sleep 0.2; exit 3",
         ],
         { timeout: 30_000 },
       );

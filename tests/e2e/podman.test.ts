@@ -1,6 +1,6 @@
 // podman 4.3 and conmon driving the runtime under test (`podman --runtime RUNTIME`), isolated under a temp dir.
 import { spawn } from "node:child_process";
-import { chmodSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -25,6 +25,15 @@ import {
 } from "./helpers.js";
 
 const T = 60_000;
+const FACTS = [
+  'grep -E "^(CapEff|CapBnd|NoNewPrivs|Seccomp):" /proc/self/status',
+  'echo "umask=$(umask) nofile=$(ulimit -n)"',
+  'echo "timer_list=$(wc -c < /proc/timer_list) firmware=$(ls /sys/firmware | wc -l)"',
+  "(echo x > /proc/sys/kernel/domainname) 2>/dev/null && echo proc-sys-rw || echo proc-sys-ro",
+  "echo dev: $(ls /dev)",
+  'echo "fd=$(readlink /dev/fd) null=$(echo x > /dev/null && echo ok) zero=$(head -c 3 /dev/zero | wc -c)"',
+  'mount | grep -E " /(proc|sys|dev|dev/pts|dev/shm|dev/mqueue|run|sys/fs/cgroup) " | cut -d" " -f1-5 | sort',
+].join("; ");
 const IMAGE = "localhost/tsrun-e2e/busybox:1";
 const WAIT_SIZE =
   'for i in $(seq 50); do s=$(stty size 2>/dev/null); case "$s" in ""|"0 0") sleep 0.1;; *) break;; esac; done; echo "size=$s"';
@@ -133,6 +142,22 @@ network_config_dir = "${join(base, "net")}"
     async () => {
       const r = await podman(prun("--rm", IMAGE, "echo", "hi"));
       expect({ code: r.code, out: r.all }).toEqual({ code: 0, out: "hi\n" });
+    },
+    T,
+  );
+
+  it(
+    "the runtime under test holds the container's state (it, not another runtime, ran it)",
+    async () => {
+      const d = await podman(prun("-d", "--name", "e2e-state", IMAGE, "sleep", "1000"));
+      expect(d.code, d.all).toBe(0);
+      const id = d.stdout.trim();
+      const pid = Number((await podman(["inspect", "--format", "{{.State.Pid}}", id])).stdout.trim());
+      // podman passes no --root: the runtime's default state dir is used.
+      const st = await run(RUNTIME, ["state", id], { env: {} });
+      expect(st.code, st.all).toBe(0);
+      const state = JSON.parse(st.stdout);
+      expect({ id: state.id, status: state.status, pid: state.pid }).toEqual({ id, status: "running", pid });
     },
     T,
   );
@@ -439,6 +464,124 @@ network_config_dir = "${join(base, "net")}"
   );
 
   it(
+    "podman's config: seccomp, rlimits, devices it does not list, cgroup mount, pids limit, bind mounts",
+    async () => {
+      const r = await podman([
+        ...prun("--rm", "--hostname", "hn", IMAGE),
+        "sh",
+        "-c",
+        `${FACTS}; echo "pids.max=$(cat /sys/fs/cgroup/pids/pids.max)"; touch /sys/fs/cgroup/pids/x 2>/dev/null || echo cgroup-ro; ` +
+          'echo "hostname=$(cat /etc/hostname) $(hostname) containerenv=$(test -f /run/.containerenv && echo yes) hosts=$(grep -c hn /etc/hosts)"',
+      ]);
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+      expect(r.stdout).toBe(
+        [
+          "CapEff:\t00000000a80425fb",
+          "CapBnd:\t00000000a80425fb",
+          "NoNewPrivs:\t0",
+          "Seccomp:\t2",
+          "umask=0022 nofile=1024",
+          "timer_list=0 firmware=0",
+          "proc-sys-ro",
+          "dev: fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero",
+          "fd=/proc/self/fd null=ok zero=3",
+          "devpts on /dev/pts type devpts",
+          "mqueue on /dev/mqueue type mqueue",
+          "proc on /proc type proc",
+          "shm on /dev/shm type tmpfs",
+          "sysfs on /sys type sysfs",
+          "tmpfs on /dev type tmpfs",
+          "tmpfs on /sys/fs/cgroup type tmpfs",
+          "pids.max=2048",
+          "cgroup-ro",
+          "hostname=hn hn containerenv=yes hosts=1",
+          "",
+        ].join("\n"),
+      );
+    },
+    T,
+  );
+
+  it(
+    "volumes, tmpfs, read-only rootfs, capabilities, sysctls, ulimits",
+    async () => {
+      const vol = join(base, "vol");
+      mkdirSync(vol, { recursive: true });
+      const r = await podman([
+        ...prun(
+          "--rm",
+          "-v",
+          `${vol}:/data`,
+          "--tmpfs",
+          "/scratch",
+          "--read-only",
+          "--cap-drop",
+          "ALL",
+          "--cap-add",
+          "NET_RAW",
+        ),
+        ...[
+          "--sysctl",
+          "net.ipv4.ip_forward=1",
+          "--ulimit",
+          "nofile=512:512",
+          "--ulimit",
+          "nproc=4096:4096",
+          "--shm-size",
+          "8m",
+          IMAGE,
+        ],
+        "sh",
+        "-c",
+        [
+          "echo from-container > /data/f",
+          "touch /scratch/ok && echo scratch-rw",
+          "(touch /rootfile 2>/dev/null && echo root-rw) || echo root-ro",
+          'grep -E "^CapEff:" /proc/self/status',
+          "cat /proc/sys/net/ipv4/ip_forward",
+          "ulimit -n",
+          "df -k /dev/shm | tail -1 | tr -s ' ' | cut -d' ' -f2",
+        ].join("; "),
+      ]);
+      expect({ code: r.code, out: r.all }).toEqual({
+        code: 0,
+        out: "scratch-rw\nroot-ro\nCapEff:\t0000000000002000\n1\n512\n8192\n",
+      });
+      expect(readFileSync(join(vol, "f"), "utf8")).toBe("from-container\n");
+    },
+    T,
+  );
+
+  it(
+    "--privileged: every capability, the host's devices, no seccomp",
+    async () => {
+      const r = await podman([
+        ...prun("--rm", "--privileged", IMAGE),
+        "sh",
+        "-c",
+        'grep -E "^(CapEff|Seccomp):" /proc/self/status; test -c /dev/loop-control && echo loop-control; test -c /dev/null && echo null',
+      ]);
+      const host = readFileSync("/proc/self/status", "utf8").match(/^CapBnd:\t(\w+)$/m)?.[1];
+      expect({ code: r.code, out: r.all }).toEqual({
+        code: 0,
+        out: `CapEff:\t${host}\nSeccomp:\t0\n${existsSync("/dev/loop-control") ? "loop-control\n" : ""}null\n`,
+      });
+    },
+    T,
+  );
+
+  it(
+    "podman info shows the runtime's --version verbatim",
+    async () => {
+      const v = await run(RUNTIME, ["--version"], { env: {} });
+      const i = await podman(["info", "--format", "{{.Host.OCIRuntime.Version}}"]);
+      expect(i.code, i.all).toBe(0);
+      expect(i.stdout.trim()).toBe(v.stdout.trim());
+    },
+    T,
+  );
+
+  it(
     "run -it inside a terminal: size, input, exit code",
     async () => {
       const r = await runInPty(
@@ -447,7 +590,7 @@ network_config_dir = "${join(base, "net")}"
         [...pcmd(), ...prun("--rm", "-it", IMAGE, "sh", "-c", `${WAIT_SIZE}; read x; echo "got:$x"; exit 5`)],
         { sends: [["size=", "abc\r"]], env },
       );
-      expect(r.stdout).toMatch(/size=30 100\r*\n/);
+      expect(r.stdout, `exit ${r.code}: ${JSON.stringify(r.all)}`).toMatch(/size=30 100\r*\n/);
       expect(r.stdout).toContain("got:abc");
       expect(r.code, r.all).toBe(5);
     },
@@ -473,7 +616,7 @@ network_config_dir = "${join(base, "net")}"
         ],
         { sends: [["size=", "xyz\r"]], env },
       );
-      expect(r.stdout).toMatch(/size=25 90\r*\n/);
+      expect(r.stdout, `exit ${r.code}: ${JSON.stringify(r.all)}`).toMatch(/size=25 90\r*\n/);
       expect(r.stdout).toMatch(/\/dev\/pts\/\d+/);
       expect(r.stdout).toContain("got:xyz");
       expect(r.code, r.all).toBe(4);
