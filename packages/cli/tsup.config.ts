@@ -20,14 +20,18 @@ export default defineConfig([
     external: ["koffi", /^@tsrun\//],
   },
   {
-    // The executable: one self-contained file with every @tsrun/* package inlined. Each command is a fresh Node
-    // process, and resolving and linking a module graph of four packages cost more than parsing one file.
+    // The executable: one self-contained CommonJS file with every @tsrun/* package inlined. Each command is a
+    // fresh Node process: resolving and linking a module graph of four packages cost more than parsing one file,
+    // and a classic script (unlike an ES module on Node 20) can be compiled with a code cache (see make-bin.mjs).
     entry: ["src/bin.ts"],
-    format: ["esm"],
+    format: ["cjs"],
+    outExtension: () => ({ js: ".cjs" }),
     platform: "node",
     target: "node20",
     define,
     splitting: false,
+    // import.meta.url (the executor's and koffi's lookups) from __filename.
+    shims: true,
     noExternal: [/^@tsrun\//],
     external: ["koffi"],
   },

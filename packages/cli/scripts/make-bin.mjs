@@ -1,14 +1,64 @@
 // Writes bin/tsrun with this node's absolute path: containerd and podman call the runtime with no PATH, so
-// `#!/usr/bin/env node` would not find node. Also puts tsrun-exec beside dist/bin.js, which inlines
+// `#!/usr/bin/env node` would not find node. Also puts tsrun-exec beside dist/bin.cjs, which inlines
 // @tsrun/libcontainer and so looks for the executor next to itself.
 import { chmodSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+// The launcher compiles dist/bin.cjs with V8's code cache: a Node 20 CLI spends a good part of each command
+// compiling the functions it runs. The cache is per command (run, create, state, ...: each compiles a different
+// set of functions), written after the first command of that kind finishes, beside the bundle (never in a shared
+// directory: the bytecode runs as the caller, often root). V8 rejects a cache made by another Node or other
+// flags, and the file name carries the bundle's size and mtime, so a rebuilt bundle never meets an old cache.
+const LAUNCHER = `#!${process.execPath}
+// Written by scripts/make-bin.mjs: runs dist/bin.cjs through a per-command V8 code cache.
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { Script } from "node:vm";
+
+const file = fileURLToPath(new URL("../dist/bin.cjs", import.meta.url));
+const dir = fileURLToPath(new URL("../dist/", import.meta.url));
+const VALUED = new Set(["--root", "--log", "--log-format", "--rootless", "--criu"]);
+let command = "none";
+for (let i = 2; i < process.argv.length; i++) {
+  const a = process.argv[i];
+  if (!a.startsWith("-")) {
+    command = /^[a-z]{1,16}$/.test(a) ? a : "other";
+    break;
+  }
+  if (VALUED.has(a)) i++;
+}
+const st = statSync(file);
+const cacheFile = \`\${dir}cache/bin.\${command}.\${st.size}-\${Math.trunc(st.mtimeMs)}.v8\`;
+let cachedData;
+try {
+  cachedData = readFileSync(cacheFile);
+} catch {}
+const script = new Script(
+  \`(function (exports, require, module, __filename, __dirname) {\${readFileSync(file, "utf8")}\\n})\`,
+  { filename: file, cachedData },
+);
+const mod = { exports: {} };
+script.runInThisContext()(mod.exports, createRequire(file), mod, file, dir);
+const save = cachedData === undefined || script.cachedDataRejected;
+mod.exports.start(() => {
+  if (!save) return;
+  try {
+    mkdirSync(\`\${dir}cache\`, { recursive: true, mode: 0o755 });
+    const tmp = \`\${cacheFile}.\${process.pid}\`;
+    writeFileSync(tmp, script.createCachedData(), { mode: 0o644 });
+    renameSync(tmp, cacheFile);
+  } catch {
+    // A read-only install runs without a cache.
+  }
+});
+`;
+
 mkdirSync(new URL("../bin/", import.meta.url), { recursive: true });
 const bin = new URL("../bin/tsrun", import.meta.url);
-writeFileSync(bin, `#!${process.execPath}\nimport "../dist/bin.js";\n`);
+writeFileSync(bin, LAUNCHER);
 chmodSync(bin, 0o755);
 
 const dist = fileURLToPath(new URL("../dist/", import.meta.url));

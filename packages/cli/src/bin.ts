@@ -1,14 +1,21 @@
-// The tsrun executable's entry. Relays park threadpool threads in blocking reads of our stdin (O_NONBLOCK there
-// would leak into the user's shell), so the pool gets room for them, and the end is _exit, which does not wait
-// for those threads the way process.exit's libuv teardown would.
-process.env.UV_THREADPOOL_SIZE ??= "8";
-const { main } = await import("./main.js");
-const { exitNow } = await import("@tsrun/libcontainer");
+// The tsrun executable's entry, loaded by bin/tsrun (written by scripts/make-bin.mjs) through V8's code cache.
+// Relays park threadpool threads in blocking reads of our stdin (O_NONBLOCK there would leak into the user's
+// shell), so the pool gets room for them (the launcher sets the size before this bundle runs), and the end is
+// _exit, which does not wait for those threads the way process.exit's libuv teardown would.
+import { exitNow } from "@tsrun/libcontainer";
+import { main } from "./main.js";
 
-main(process.argv.slice(2)).then(
-  (code) => exitNow(code),
-  (e) => {
-    process.stderr.write(`${e}\n`);
-    exitNow(1);
-  },
-);
+/** Runs the command line in process.argv; `beforeExit` runs once the command is done, right before _exit. */
+export function start(beforeExit?: () => void): void {
+  process.env.UV_THREADPOOL_SIZE ??= "8";
+  main(process.argv.slice(2)).then(
+    (code) => {
+      beforeExit?.();
+      exitNow(code);
+    },
+    (e) => {
+      process.stderr.write(`${e}\n`);
+      exitNow(1);
+    },
+  );
+}
