@@ -25,7 +25,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it, onTestFinished } from "vitest";
-import { alive, IS_RUNC, RUNTIME, rtq, stateJson, until, useBundles } from "./helpers.js";
+import {
+  alive,
+  IS_RUNC,
+  RUNTIME,
+  rtq,
+  spawnRt,
+  stateJson,
+  stateOf,
+  until,
+  useBundles,
+} from "./helpers.js";
 
 const { bundle, track } = useBundles();
 const EXECUTOR = fileURLToPath(new URL("../../native/build/tsrun-exec", import.meta.url));
@@ -175,6 +185,52 @@ describe("CVE-2019-5736: the runtime's binaries cannot be written from a contain
       ).toEqual(jsSums);
     expect((await rtq(attacker, ["delete", "--force", "attacker"])).code).toBe(0);
   }, 40000);
+
+  // runc re-executes as a CLI that exits at once; the live part of this attack is tsrun's executor.
+  it.skipIf(IS_RUNC)(
+    "an entrypoint '#!/proc/self/exe' runs the sealed copy, which cannot be written",
+    async () => {
+      const before = sha(RUNTIME_BINARY);
+      const b = bundle((s) => {
+        s.process!.args = ["/entry"];
+        // The executor image, re-run in the container, waits for a plan on fd 0: it stays alive to be attacked.
+        s.process!.env = [...(s.process!.env ?? []), "_TSRUN_INITPIPE=0"];
+      });
+      writeFileSync(join(b.dir, "rootfs/entry"), "#!/proc/self/exe\n", { mode: 0o755 });
+      const run = spawnRt(b, ["run", "shebang"], ["pipe", "pipe", "pipe"]);
+      // Its stdin stays open (collect() would end it): the re-executed runtime blocks reading a plan from it.
+      const result = new Promise((r) => run.on("close", r));
+      try {
+        await until("the container to run", () => stateOf(b, "shebang")?.status === "running");
+        const pid = track(stateOf(b, "shebang")!.pid);
+        await until("the re-executed runtime", () => readlinkSync(`/proc/${pid}/exe`).startsWith("/memfd:"));
+        expect(readlinkSync(`/proc/${pid}/exe`)).toBe("/memfd:tsrun-exec (deleted)");
+        const held = openSync(`/proc/${pid}/exe`, O_PATH);
+        try {
+          expect((await rtq(b, ["kill", "shebang", "KILL"])).code).toBe(0);
+          await until("it to be gone", () => !alive(pid));
+          let code = "";
+          try {
+            const w = openSync(`/proc/self/fd/${held}`, "r+");
+            try {
+              writeSync(w, "#!/bin/sh\necho pwned\n", 0);
+            } finally {
+              closeSync(w);
+            }
+          } catch (e) {
+            code = (e as NodeJS.ErrnoException).code ?? "";
+          }
+          expect(code).toBe("EPERM");
+        } finally {
+          closeSync(held);
+        }
+      } finally {
+        run.stdin?.end();
+        await result;
+      }
+      expect(sha(RUNTIME_BINARY)).toBe(before);
+    },
+  );
 
   it("the container's pid 1 is its program, not node nor the runtime", async () => {
     const b = bundle((s) => {

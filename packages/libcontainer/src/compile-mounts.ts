@@ -78,8 +78,15 @@ export function compileMounts(mounts: readonly Mount[], ctx: MountContext): Comp
       return;
     }
 
-    ctx.resolver.mounted(dest, null);
     const type = m.type ?? "";
+    if (type === "proc" || type === "sysfs") {
+      // As runc: these go on an ordinary directory of the image, never through a link at the destination (the
+      // executor would keep a link inside the rootfs anyway; this refuses what runc refuses).
+      const lexical = `${ctx.resolver.rootfs}${containerPath(m.destination)}`;
+      if (ctx.resolver.readlink(lexical) !== null || ctx.pathKind(lexical) === "file")
+        throw new ConfigError(`mounts[${i}]`, `filesystem "${type}" must be mounted on ordinary directory`);
+    }
+    ctx.resolver.mounted(dest, null);
     if (type === "cgroup") {
       ops.push(
         ...compileCgroupMount(

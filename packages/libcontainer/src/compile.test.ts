@@ -653,3 +653,19 @@ describe("compilePlan: hardening", () => {
     expect(ops(plan, OpCode.MaskPath)[0]!.args).toEqual(["/proc/acpi", ctxOpt]);
   });
 });
+
+describe("compilePlan: proc and sysfs on a link", () => {
+  it("refuses a proc or sysfs destination that is a symlink or a file in the image, as runc", () => {
+    const linked = { ...host, readlink: (p: string) => (p === `${R}/proc` ? "/etc" : null) };
+    expect(() => compilePlan(runcDefault(), ctx({ host: linked }))).toThrow(
+      'config.json: mounts[0]: filesystem "proc" must be mounted on ordinary directory',
+    );
+    const file = {
+      ...host,
+      pathKind: (p: string) => (p === `${R}/sys` ? ("file" as const) : host.pathKind(p)),
+    };
+    expect(() => compilePlan(runcDefault(), ctx({ host: file }))).toThrow(
+      /mounts\[\d+\]: filesystem "sysfs" must be mounted on ordinary directory/,
+    );
+  });
+});
