@@ -11,6 +11,7 @@ import { hasNamespace, isNamespaceType } from "./namespaces.js";
 import { isRlimit } from "./rlimits.js";
 import { validateSeccomp } from "./seccomp/validate-seccomp.js";
 import type { Namespace, Spec } from "./spec.js";
+import { findNul } from "./spec-strings.js";
 
 type Obj = Record<string, unknown>;
 
@@ -105,6 +106,8 @@ export function resolveRootfs(spec: Spec, bundlePath: string): string {
 /** Throws a ConfigError naming the first field that is wrong or unsupported. */
 export function validateSpec(doc: unknown): asserts doc is Spec {
   const spec = object(doc, "");
+  const nul = findNul(spec);
+  if (nul !== undefined) fail(nul, "contains a NUL byte");
   validateVersion(spec.ociVersion);
   const root = object(spec.root, "root");
   if (typeof root.path !== "string" || root.path === "") fail("root.path", "must be a non-empty string");
@@ -366,7 +369,8 @@ function validateResources(v: unknown): void {
   const r = optObject(v, "linux.resources");
   if (!r) return;
   for (const [k, val] of Object.entries(r)) {
-    const supported = SUPPORTED_RESOURCES[k];
+    // Own keys only: "constructor" or "toString" must not find Object.prototype's.
+    const supported = Object.hasOwn(SUPPORTED_RESOURCES, k) ? SUPPORTED_RESOURCES[k] : undefined;
     if (supported === undefined) {
       refuse(val, `linux.resources.${k}`);
       continue;
