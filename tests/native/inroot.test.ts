@@ -1,13 +1,14 @@
 // tsrun-exec's own defences, which do not trust the plan's paths: OP_ROOT resolution (symlinks in the image or
 // swapped in, magic links), masks over symlinks and a fake /dev/null, the ptmx/slave/console checks, and the
 // cwd check. Each test builds the hostile rootfs and shows the op refuses or stays inside.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import {
   chmodSync,
   existsSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -158,6 +159,54 @@ describe("tsrun-exec: targets resolved inside the root (OP_ROOT)", () => {
     expect(r.errors).toHaveLength(1);
     expect(r.errors[0]).toMatch(/^mask: \/dev\/null is not the null device/);
   });
+});
+
+describe("tsrun-exec: OP_ROOT against a process racing the setup (CVE-2021-30465)", () => {
+  it("never creates outside while a directory of the rootfs is swapped with a symlink to the host", async () => {
+    const rootfs = join(top, "race-rootfs");
+    const outside = join(top, "race-outside");
+    mkdirSync(join(rootfs, "data"), { recursive: true });
+    mkdirSync(outside);
+    symlinkSync(outside, join(rootfs, "data.link"));
+    // renameat2(RENAME_EXCHANGE): data is a directory one instant and a link to the host dir the next.
+    const racer = spawn(
+      "python3",
+      [
+        "-c",
+        "import ctypes, os, sys\nlibc = ctypes.CDLL(None)\nos.chdir(sys.argv[1])\n" +
+          "while True: libc.renameat2(-100, b'data', -100, b'data.link', 2)",
+        rootfs,
+      ],
+      { stdio: "ignore" },
+    );
+    const attempt = (i: number, rooted: boolean) =>
+      runPlan([
+        op.clone(CLONE_NEWNS),
+        op.initBegin(),
+        op.mount("", "/", "", MS_REC | MS_PRIVATE, ""),
+        op.mount(rootfs, rootfs, "", MS_BIND | MS_REC, ""),
+        ...(rooted ? [op.root(rootfs)] : []),
+        op.mkdirAll(`${rootfs}/data/m${i}/deep`, 0o755),
+        op.exec("/bin/true", ["true"], ENV),
+      ]);
+    try {
+      // The control: without a resolution root the race does reach the host side (it shows the racer works).
+      let escaped = false;
+      for (let i = 0; i < 300 && !escaped; i++) {
+        await attempt(i, false);
+        escaped = readdirSync(outside).length > 0;
+      }
+      expect(escaped).toBe(true);
+      rmSync(outside, { recursive: true });
+      mkdirSync(outside);
+      for (let i = 0; i < 60; i++) {
+        await attempt(i, true);
+        expect(readdirSync(outside)).toEqual([]);
+      }
+    } finally {
+      racer.kill("SIGKILL");
+    }
+  }, 120000);
 });
 
 describe("tsrun-exec: the console's ptmx, slave and /dev/console are checked (CVE-2025-52565)", () => {
