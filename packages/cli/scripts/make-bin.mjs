@@ -12,14 +12,15 @@ import { fileURLToPath } from "node:url";
 // directory: the bytecode runs as the caller, often root). V8 rejects a cache made by another Node or other
 // flags, and the file name carries the bundle's size and mtime, so a rebuilt bundle never meets an old cache.
 const LAUNCHER = `#!${process.execPath}
-// Written by scripts/make-bin.mjs: runs dist/bin.cjs through a per-command V8 code cache.
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
-import { Script } from "node:vm";
+// Written by scripts/make-bin.mjs: runs dist/bin.cjs through a per-command V8 code cache. CommonJS (see
+// bin/package.json): an ES module entry would start Node's ESM loader for nothing.
+const { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } = require("node:fs");
+const { createRequire } = require("node:module");
+const { join } = require("node:path");
+const { Script } = require("node:vm");
 
-const file = fileURLToPath(new URL("../dist/bin.cjs", import.meta.url));
-const dir = fileURLToPath(new URL("../dist/", import.meta.url));
+const file = join(__dirname, "../dist/bin.cjs");
+const dir = join(__dirname, "../dist/");
 const VALUED = new Set(["--root", "--log", "--log-format", "--rootless", "--criu"]);
 let command = "none";
 for (let i = 2; i < process.argv.length; i++) {
@@ -60,6 +61,8 @@ mkdirSync(new URL("../bin/", import.meta.url), { recursive: true });
 const bin = new URL("../bin/tsrun", import.meta.url);
 writeFileSync(bin, LAUNCHER);
 chmodSync(bin, 0o755);
+// bin/tsrun has no extension, so this is what makes it CommonJS in a "type": "module" package.
+writeFileSync(new URL("../bin/package.json", import.meta.url), `${JSON.stringify({ type: "commonjs" })}\n`);
 
 const dist = fileURLToPath(new URL("../dist/", import.meta.url));
 let exec;
