@@ -3,9 +3,9 @@
 // standard_init_linux.go); each non-obvious placement says why.
 
 import { compileDevices } from "./compile-devices.js";
+import { apparmorOps, selinuxOps } from "./compile-lsm.js";
 import { compileMounts, containerPath, formatMountLabel, needsDevSetup } from "./compile-mounts.js";
 import { execOp, hookOps, identityOps, idMapText, lookupOp, rlimitOps } from "./compile-process.js";
-import { ConfigError } from "./errors.js";
 import { type HostFacts, hostFacts } from "./host-facts.js";
 import { MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SLAVE, PROPAGATION } from "./mount-options.js";
 import { cloneFlags, hasNamespace, hasNewNamespace, joinOrder, NAMESPACE_FLAGS } from "./namespaces.js";
@@ -150,13 +150,8 @@ export function compilePlan(spec: Spec, ctx: CompileContext): Plan {
   // An empty name means "leave it", as in runc; validation made sure there is a uts namespace of our own.
   if (spec.hostname) plan.push(op.sethostname(spec.hostname));
   if (spec.domainname) plan.push(op.setdomainname(spec.domainname));
-  // runc's apparmor.ApplyProfile, at runc's place: "exec <profile>" takes effect at the next execve. Like runc
-  // 1.1 it is written whether or not the host has AppArmor; without it the kernel refuses it (EINVAL) and
-  // create fails, as runc's does.
-  if (process.apparmorProfile) {
-    const attr = host.apparmorAttrDir ? "/proc/self/attr/apparmor/exec" : "/proc/self/attr/exec";
-    plan.push(op.writeFile(attr, `exec ${process.apparmorProfile}`));
-  }
+  // runc's apparmor.ApplyProfile, at runc's place.
+  plan.push(...apparmorOps(process, host));
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
     plan.push(op.writeFile(`/proc/sys/${key.replaceAll(".", "/")}`, value));
   }
@@ -169,16 +164,8 @@ export function compilePlan(spec: Spec, ctx: CompileContext): Plan {
   if (process.noNewPrivileges) plan.push(op.noNewPrivs());
 
   plan.push(op.sync(labels.ready), op.pdeathsig(0));
-  // runc's selinux.SetExecLabel, right after procReady: the label the process gets at execve. runc refuses a
-  // label on a host without SELinux, at validation; so do we, before anything is made.
-  if (process.selinuxLabel) {
-    if (!host.selinux)
-      throw new ConfigError(
-        "process.selinuxLabel",
-        "selinux label is specified in config, but selinux is disabled or not supported",
-      );
-    plan.push(op.writeFile("/proc/self/attr/exec", process.selinuxLabel));
-  }
+  // runc's selinux.SetExecLabel, right after procReady.
+  plan.push(...selinuxOps(process, host));
   // runc's order for seccomp: without no_new_privs loading a filter needs CAP_SYS_ADMIN, so it goes in before
   // the capabilities are dropped; with it, as late as possible (fewer syscalls for the profile to allow), but
   // while the channel is still open, since a notify listener has to reach tsrun.
