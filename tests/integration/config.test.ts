@@ -219,7 +219,7 @@ describe("create flags", () => {
 describe("network", () => {
   it("brings loopback up in a new network namespace", async () => {
     const out = await sh(
-      "cat /sys/class/net/lo/flags; ls /sys/class/net; nc -l -p 7777 & sleep 0.2; echo pong | nc 127.0.0.1 7777; wait",
+      "cat /sys/class/net/lo/flags; ls /sys/class/net; nc -l -p 7777 & for i in $(seq 100); do echo pong | nc 127.0.0.1 7777 2>/dev/null && break; sleep 0.05; done; wait",
     );
     expect(Number(out.split("\n")[0]) & 1).toBe(1);
     expect(out.split("\n").slice(1)).toEqual(["lo", "pong", ""]);
