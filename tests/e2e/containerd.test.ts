@@ -1,5 +1,5 @@
 // containerd 1.6 and its runc v2 shim driving the runtime under test through `ctr`, as clients.md describes.
-import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Containerd, makeImageArchive, startContainerd } from "./containerd.js";
@@ -469,6 +469,63 @@ describe.skipIf(!E2E)(`containerd with ${RUNTIME}`, () => {
         "the orphan killed",
         () => !alive(pid) || readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z"),
       );
+    },
+    T,
+  );
+
+  // One ctr option each, with what the container must see. Run with runc first to pin the expectations.
+  const hostCaps = () => readFileSync("/proc/self/status", "utf8").match(/^CapBnd:\t(\w+)$/m)?.[1];
+  const OPTIONS: [string, () => string[], string, () => string][] = [
+    [
+      "--privileged",
+      () => ["--privileged"],
+      'grep -E "^CapEff:" /proc/self/status; test -c /dev/loop-control && echo dev',
+      () => `CapEff:\t${hostCaps()}\ndev`,
+    ],
+    ["--read-only", () => ["--read-only"], "touch /x 2>/dev/null || echo ro", () => "ro"],
+    [
+      "--mount bind, ro",
+      () => ["--mount", `type=bind,src=${base},dst=/data,options=rbind:ro`],
+      "test -d /data/rootfs && (touch /data/x 2>/dev/null || echo ro)",
+      () => "ro",
+    ],
+    [
+      "--cap-add",
+      () => ["--cap-add", "CAP_SYS_ADMIN"],
+      'grep -E "^CapEff:" /proc/self/status',
+      () => "CapEff:\t00000000a82425fb",
+    ],
+    [
+      "--net-host",
+      () => ["--net-host"],
+      "readlink /proc/self/ns/net",
+      () => readlinkSync("/proc/self/ns/net"),
+    ],
+    [
+      "--seccomp (default profile)",
+      () => ["--seccomp"],
+      "grep Seccomp: /proc/self/status",
+      () => "Seccomp:\t2",
+    ],
+    [
+      "--allow-new-privs",
+      () => ["--allow-new-privs"],
+      "grep NoNewPrivs /proc/self/status",
+      () => "NoNewPrivs:\t0",
+    ],
+    ["--cwd", () => ["--cwd", "/tmp"], "pwd", () => "/tmp"],
+  ];
+  it.each(OPTIONS)(
+    "option: %s",
+    async (name, args, cmd, expected) => {
+      const id = newId(`opt${OPTIONS.findIndex((o) => o[0] === name)}`);
+      const r = await ctr([
+        ...runArgs("--rm", ...args(), "--rootfs", rootfs, id),
+        "sh",
+        "-c",
+        `${cmd}; ${PAUSE}`,
+      ]);
+      expect({ code: r.code, out: r.all }).toEqual({ code: 0, out: `${expected()}\n` });
     },
     T,
   );

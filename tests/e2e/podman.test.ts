@@ -1,6 +1,7 @@
 // podman 4.3 and conmon driving the runtime under test (`podman --runtime RUNTIME`), isolated under a temp dir.
 import { spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -573,6 +574,102 @@ network_config_dir = "${join(base, "net")}"
       const i = await podman(["info", "--format", "{{.Host.OCIRuntime.Version}}"]);
       expect(i.code, i.all).toBe(0);
       expect(i.stdout.trim()).toBe(v.stdout.trim());
+    },
+    T,
+  );
+
+  // One podman option each, with what the container must see. Run with runc first to pin the expectations.
+  const hostNs = (ns: string) => readlinkSync(`/proc/self/ns/${ns}`);
+  const OPTIONS: [string, () => string[], string, () => string][] = [
+    [
+      "--device with a new name",
+      () => ["--device", "/dev/null:/dev/mynull"],
+      "test -c /dev/mynull && echo x > /dev/mynull && echo ok",
+      () => "ok",
+    ],
+    [
+      "read-only bind volume",
+      () => ["-v", `${base}:/data:ro`],
+      "touch /data/x 2>/dev/null || echo ro",
+      () => "ro",
+    ],
+    [
+      "--security-opt no-new-privileges",
+      () => ["--security-opt", "no-new-privileges"],
+      "grep NoNewPrivs /proc/self/status",
+      () => "NoNewPrivs:\t1",
+    ],
+    [
+      "--security-opt seccomp=unconfined",
+      () => ["--security-opt", "seccomp=unconfined"],
+      "grep Seccomp: /proc/self/status",
+      () => "Seccomp:\t0",
+    ],
+    [
+      "--security-opt unmask=ALL",
+      () => ["--security-opt", "unmask=ALL"],
+      "test $(wc -c < /proc/timer_list) -gt 0 && echo unmasked",
+      () => "unmasked",
+    ],
+    ["--cpus", () => ["--cpus", "0.5"], "cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us", () => "50000"],
+    ["--cpuset-cpus", () => ["--cpuset-cpus", "0"], "cat /sys/fs/cgroup/cpuset/cpuset.cpus", () => "0"],
+    ["--pids-limit", () => ["--pids-limit", "100"], "cat /sys/fs/cgroup/pids/pids.max", () => "100"],
+    [
+      "--memory",
+      () => ["--memory", "64m"],
+      "cat /sys/fs/cgroup/memory/memory.limit_in_bytes",
+      () => String(64 << 20),
+    ],
+    ["--oom-score-adj", () => ["--oom-score-adj", "100"], "cat /proc/self/oom_score_adj", () => "100"],
+    ["--ipc host", () => ["--ipc", "host"], "readlink /proc/self/ns/ipc", () => hostNs("ipc")],
+    ["--uts host", () => ["--uts", "host"], "hostname", () => hostname()],
+    ["--network host", () => ["--network", "host"], "readlink /proc/self/ns/net", () => hostNs("net")],
+    [
+      "--cgroupns private",
+      () => ["--cgroupns", "private"],
+      "grep :memory: /proc/self/cgroup",
+      () => "4:memory:/",
+    ],
+    ["--group-add", () => ["--group-add", "1234"], "id -G", () => "0 1234"],
+    ["--umask", () => ["--umask", "0077"], "umask", () => "0077"],
+    [
+      "--uidmap/--gidmap (user namespace)",
+      () => ["--uidmap", "0:100000:65536", "--gidmap", "0:100000:65536"],
+      "cat /proc/self/uid_map | tr -s ' '",
+      () => " 0 100000 65536",
+    ],
+    [
+      "--sysctl in the ipc namespace",
+      () => ["--sysctl", "kernel.msgmax=65536"],
+      "cat /proc/sys/kernel/msgmax",
+      () => "65536",
+    ],
+    [
+      "--cap-add SYS_ADMIN: mount inside",
+      () => ["--cap-add", "SYS_ADMIN", "--security-opt", "seccomp=unconfined"],
+      "mount -t tmpfs t /tmp && echo mounted",
+      () => "mounted",
+    ],
+    ["--init (catatonit as pid 1)", () => ["--init"], "cat /proc/1/comm", () => "podman-init"],
+    [
+      "--read-only --read-only-tmpfs=false",
+      () => ["--read-only", "--read-only-tmpfs=false"],
+      "touch /tmp/x 2>/dev/null || echo ro",
+      () => "ro",
+    ],
+    [
+      "--tmpfs with notmpcopyup",
+      () => ["--tmpfs", "/scratch:rw,notmpcopyup"],
+      "touch /scratch/x && echo rw",
+      () => "rw",
+    ],
+    ["-t without -i", () => ["-t"], "tty", () => "/dev/pts/0\r"],
+  ];
+  it.each(OPTIONS)(
+    "option: %s",
+    async (_name, args, cmd, expected) => {
+      const r = await podman([...prun("--rm", ...args(), IMAGE), "sh", "-c", cmd]);
+      expect({ code: r.code, out: r.all }).toEqual({ code: 0, out: `${expected()}\n` });
     },
     T,
   );
