@@ -12,6 +12,7 @@ export const TIOCGPTN = 0x80045430;
 export const TIOCSPTLCK = 0x40045431;
 
 export const O_RDWR = fsConstants.O_RDWR;
+export const O_WRONLY = fsConstants.O_WRONLY;
 export const O_NOCTTY = fsConstants.O_NOCTTY;
 export const O_NONBLOCK = fsConstants.O_NONBLOCK;
 export const O_CLOEXEC = 0o2000000;

@@ -1,9 +1,19 @@
-import { closeSync, readSync } from "node:fs";
+import { closeSync, readlinkSync, readSync } from "node:fs";
 import tty from "node:tty";
 import { Console } from "./console.js";
 import { ConsoleError } from "./errors.js";
 import { openSource, type Source } from "./input.js";
-import { getFileFlags, O_NONBLOCK, setFileFlags, sysDupCloexec } from "./libc.js";
+import {
+  getFileFlags,
+  O_CLOEXEC,
+  O_NOCTTY,
+  O_NONBLOCK,
+  O_WRONLY,
+  setFileFlags,
+  sysClose,
+  sysDupCloexec,
+  sysOpen,
+} from "./libc.js";
 import { FdWriter, type Sink, StreamWriter } from "./writer.js";
 
 export interface RelayOptions {
@@ -43,6 +53,8 @@ class RelayImpl implements Relay {
   readonly #reader: tty.ReadStream;
   readonly #readerClosed: Promise<void>;
   readonly #out: Sink;
+  /** Our own open of the output terminal, when it is a pty slave (see openTerminalOutput). */
+  readonly #ownOutput: tty.WriteStream | undefined;
   readonly #toMaster: FdWriter;
   readonly #source: Source | undefined;
   readonly #restoreFlags: number | undefined;
@@ -81,10 +93,14 @@ class RelayImpl implements Relay {
     }
     this.#restoreFlags = restoreFlags;
     this.#readerClosed = new Promise((resolve) => this.#reader.once("close", () => resolve()));
-    this.#out =
-      typeof opts.output === "number"
-        ? new FdWriter(opts.output, `fd ${opts.output}`)
-        : new StreamWriter(opts.output);
+    if (typeof opts.output === "number") {
+      this.#ownOutput = openTerminalOutput(opts.output);
+      this.#out = this.#ownOutput
+        ? new StreamWriter(this.#ownOutput)
+        : new FdWriter(opts.output, `fd ${opts.output}`);
+    } else {
+      this.#out = new StreamWriter(opts.output);
+    }
     this.#toMaster = new FdWriter(this.#masterFd, this.#masterName, true);
 
     this.#out.onDrain = () => {
@@ -177,6 +193,7 @@ class RelayImpl implements Relay {
   async #close(failure: Error | undefined): Promise<void> {
     await Promise.all([this.#out.idle(), this.#toMaster.idle(), this.#readerClosed, this.#source?.closed()]);
     this.#out.dispose();
+    this.#ownOutput?.destroy();
     try {
       if (this.#restoreFlags !== undefined)
         setFileFlags(this.#masterFd, this.#restoreFlags, this.#masterName);
@@ -186,6 +203,37 @@ class RelayImpl implements Relay {
     if (failure) this.#reject(failure);
     else this.#resolve();
   }
+}
+
+/**
+ * An output fd that is a pty slave (the usual terminal) gets written through our own open of the same terminal,
+ * as libuv does for process.stdout: O_NONBLOCK then lands on our file description only, and writes go straight
+ * from the event loop instead of one threadpool round trip per chunk. Anything else (a pipe, a file, a console
+ * that libuv could only write with blocking calls) stays with FdWriter.
+ */
+function openTerminalOutput(fd: number): tty.WriteStream | undefined {
+  if (!tty.isatty(fd)) return undefined;
+  let path: string;
+  let own: number;
+  try {
+    path = readlinkSync(`/proc/self/fd/${fd}`);
+    if (!/^\/dev\/pts\/\d+$/.test(path)) return undefined;
+    own = sysOpen(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+  } catch {
+    return undefined;
+  }
+  let stream: tty.WriteStream;
+  try {
+    stream = new tty.WriteStream(own);
+  } catch {
+    sysClose(own, path);
+    return undefined;
+  }
+  stream.on("error", () => {}); // reported through StreamWriter; this keeps a late one from being uncaught
+  // libuv reopens the terminal once more and dup2()s it over `own`, then writes to (and later closes) that fd.
+  const handleFd = (stream as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  if (handleFd !== undefined && handleFd !== own) sysClose(own, path);
+  return stream;
 }
 
 /**
