@@ -1,9 +1,10 @@
 // created → running → stopped → deleted, seen through state, list, start, kill and delete, with runc's answers to
 // every out-of-order call (clients match on these: clients.md).
-import { readFileSync, realpathSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, realpathSync, rmdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { alive, procState, rtq, stateJson, until, useBundles } from "./helpers.js";
+import { alive, ENV, IS_RUNC, procState, RUNTIME, rtq, stateJson, until, useBundles } from "./helpers.js";
 
 const { bundle, track } = useBundles();
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
@@ -280,5 +281,36 @@ describe("create", () => {
     expect(r.stderr).not.toBe("");
     expect(took).toBeLessThan(2000);
     expect((await rtq(b, ["delete", "--force", "c1"])).code).toBe(0);
+  });
+
+  it("cleans up a create killed half-way with delete --force", async () => {
+    const b = bundle((s) => {
+      s.process!.args = ["sleep", "100"];
+      s.hooks = { prestart: [{ path: "/bin/sh" }] };
+    });
+    b.spec.hooks!.prestart![0]!.args = ["sh", "-c", `cat > ${join(b.dir, "hook.state")}; sleep 3`];
+    b.write();
+    const child = spawn(RUNTIME, ["--root", b.root, "create", "kc1"], {
+      cwd: b.dir,
+      env: ENV,
+      stdio: "ignore",
+    });
+    await until(
+      "hook running",
+      () => existsSync(join(b.dir, "hook.state")) && statSync(join(b.dir, "hook.state")).size > 0,
+    );
+    const pid = track(JSON.parse(readFileSync(join(b.dir, "hook.state"), "utf8")).pid);
+    child.kill("SIGKILL");
+    await new Promise((r) => child.on("exit", r));
+    // The half-made init does not outlive the runtime that was making it.
+    await until("init gone", () => !alive(pid), 2000);
+    const r = await rtq(b, ["delete", "--force", "kc1"]);
+    expect(r.code).toBe(0);
+    expect(readdirSync(b.root)).toEqual([]);
+    // runc 1.1 leaves the cgroup of a killed create behind; tsrun must not.
+    const cg = b.spec.linux!.cgroupsPath!;
+    if (IS_RUNC)
+      for (const ctl of readdirSync("/sys/fs/cgroup"))
+        if (existsSync(join("/sys/fs/cgroup", ctl, cg))) rmdirSync(join("/sys/fs/cgroup", ctl, cg));
   });
 });
