@@ -16,6 +16,7 @@ COMMANDS:
    create    create a container
    delete    delete any resources held by the container
    events    display container events such as OOM notifications, cpu, memory, and IO usage statistics
+   exec      execute new process inside the container
    features  show the enabled features
    kill      send a signal to the container's init process
    list      list containers started by tsrun with the given root
