@@ -71,9 +71,11 @@ int open_below_root(const char *rel, int flags, mode_t mode) {
       .mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
   };
-  int fd;
+  /* EAGAIN: a rename somewhere in the tree raced the walk and the kernel could not prove ".." stayed inside;
+   * retrying is safe. Bounded, so a process renaming in a loop cannot hold us here forever. */
+  int fd, tries = 0;
   do fd = (int)syscall(SYS_openat2, g_root, rel, &how, sizeof how);
-  while (fd < 0 && (errno == EAGAIN || errno == EINTR));
+  while (fd < 0 && (errno == EINTR || (errno == EAGAIN && ++tries < 1000)));
   return fd;
 }
 
