@@ -14,6 +14,7 @@ import {
   processesUnder,
   RUNTIME,
   removeCgroups,
+  removeState,
   run,
   runInPty,
   sleep,
@@ -119,6 +120,7 @@ describe.skipIf(!E2E)(`containerd with ${RUNTIME}`, () => {
       stateEntries(r, (n) => n.startsWith("e2e-")),
     );
     const cgroups = cgroupsUnder(`/${cd.ns}`).filter((d) => !d.endsWith(`/${cd.ns}`));
+    removeState([...state, ...defaultState]);
     const busy = busyCgroupsUnder(`/${cd.ns}`);
     removeCgroups(`/${cd.ns}`);
     rmSync(cd.shimRoot, { recursive: true, force: true });

@@ -9,9 +9,10 @@ import {
   readFileSync,
   readlinkSync,
   rmdirSync,
+  rmSync,
   statSync,
 } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
@@ -248,6 +249,19 @@ export function stateEntries(root: string, match: (name: string) => boolean): st
   return readdirSync(root)
     .filter(match)
     .map((n) => join(root, n));
+}
+
+/** Deletes leaked runtime state with the runtime itself (killing what it still runs), then removes what is left. */
+export function removeState(paths: string[]): void {
+  for (const p of paths) {
+    try {
+      execFileSync(RUNTIME, ["--root", dirname(p), "delete", "--force", basename(p)], {
+        stdio: "ignore",
+        timeout: 10_000,
+      });
+    } catch {}
+    rmSync(p, { recursive: true, force: true });
+  }
 }
 
 export function isDir(p: string): boolean {

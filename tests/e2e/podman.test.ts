@@ -1,6 +1,15 @@
 // podman 4.3 and conmon driving the runtime under test (`podman --runtime RUNTIME`), isolated under a temp dir.
 import { spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -17,6 +26,7 @@ import {
   RUNTIME,
   type RunOpts,
   removeCgroups,
+  removeState,
   run,
   runInPty,
   sleep,
@@ -46,7 +56,6 @@ describe.skipIf(!E2E)(`podman with ${RUNTIME}`, () => {
   let env: NodeJS.ProcessEnv;
   let global: string[];
   const cgroupParent = `/tsrun-e2e-podman-${process.pid}`;
-  let before: Set<string>;
 
   const podman = (args: string[], opts: RunOpts = {}) =>
     run("podman", [...global, ...args], { env, ...opts });
@@ -94,7 +103,6 @@ network_config_dir = "${join(base, "net")}"
       "--runtime",
       RUNTIME,
     ];
-    before = new Set(DEFAULT_ROOTS.flatMap((r) => stateEntries(r, () => true)));
     const tar = await run("tar", ["-C", rootfs, "-cf", join(base, "rootfs.tar"), "."]);
     expect(tar.code, tar.all).toBe(0);
     const imp = await podman([
@@ -107,12 +115,21 @@ network_config_dir = "${join(base, "net")}"
     expect(imp.code, imp.all).toBe(0);
   }, T);
 
+  /** Every container id podman had, so that runtime state left under their names can be found. */
+  const ids = new Set<string>();
+  const collectIds = async () => {
+    for (const id of (await podman(["ps", "--all", "--quiet", "--no-trunc"])).stdout.split("\n"))
+      if (id) ids.add(id);
+  };
+
   afterEach(async () => {
+    await collectIds();
     await podman(["rm", "--all", "--force", "--time", "0"], { timeout: 30_000 });
   }, T);
 
   afterAll(async () => {
     if (!base) return;
+    await collectIds();
     const left = (await podman(["ps", "--all", "--quiet"])).stdout.trim();
     await podman(["rm", "--all", "--force", "--time", "0"], { timeout: 30_000 });
     await podman(["rmi", "--all", "--force"], { timeout: 30_000 });
@@ -121,9 +138,8 @@ network_config_dir = "${join(base, "net")}"
     killProcesses([base], [`${cgroupParent}/`]);
     const mounts = mountsUnder([base]);
     unmountUnder([base]);
-    const state = DEFAULT_ROOTS.flatMap((r) => stateEntries(r, (n) => /^[0-9a-f]{64}$/.test(n))).filter(
-      (p) => !before.has(p),
-    );
+    const state = DEFAULT_ROOTS.flatMap((r) => stateEntries(r, (n) => ids.has(n)));
+    removeState(state);
     const cgroups = cgroupsUnder(cgroupParent).filter((d) => /\/libpod-[0-9a-f]+$/.test(d));
     const busy = busyCgroupsUnder(cgroupParent);
     removeCgroups(cgroupParent);
@@ -670,6 +686,34 @@ network_config_dir = "${join(base, "net")}"
     async (_name, args, cmd, expected) => {
       const r = await podman([...prun("--rm", ...args(), IMAGE), "sh", "-c", cmd]);
       expect({ code: r.code, out: r.all }).toEqual({ code: 0, out: `${expected()}\n` });
+    },
+    T,
+  );
+
+  it(
+    "named runc, the runtime gets --log-format=json --log and podman reads its errors from there",
+    async () => {
+      // podman passes --log only to runtimes whose file name it knows (runc, crun, ...): as if tsrun replaced runc.
+      const dir = join(base, "as-runc");
+      mkdirSync(dir, { recursive: true });
+      const named = join(dir, "runc");
+      if (!existsSync(named)) symlinkSync(RUNTIME, named);
+      const as = (args: string[]) =>
+        run("podman", [...global.slice(0, -2), "--runtime", named, ...args], { env, timeout: 30_000 });
+      const ok = await as(prun("--rm", IMAGE, "echo", "hi"));
+      expect({ code: ok.code, out: ok.all }).toEqual({ code: 0, out: "hi\n" });
+      const missing = await as(prun("--rm", IMAGE, "/no/such/binary"));
+      expect(missing.code, missing.all).toBe(127);
+      expect(missing.stderr).toMatch(/no such file or directory|executable file not found/);
+      const noexec = await as(prun("--rm", IMAGE, "/etc/not-executable"));
+      expect(noexec.code, noexec.all).toBe(126);
+      expect(noexec.stderr).toMatch(/permission denied/);
+      const d = await as(prun("-d", "--name", "e2e-asrunc", IMAGE, "sleep", "1000"));
+      expect(d.code, d.all).toBe(0);
+      const e = await as(["exec", "e2e-asrunc", "/no/such/binary"]);
+      expect(e.code, e.all).toBe(127);
+      const stop = await as(["stop", "--time", "1", "e2e-asrunc"]);
+      expect(stop.code, stop.all).toBe(0);
     },
     T,
   );
