@@ -50,6 +50,18 @@ describe("process", () => {
     expect(out).toBe("it-host\nfoo value\n\n/home/user\n");
   });
 
+  it("sets HOME from the image's passwd when env has none (containerd --rootfs gives no env)", async () => {
+    const noEnv = (user: { uid: number; gid: number }) => (s: Spec) => {
+      s.process!.args = ["/bin/sh", "-c", 'echo "$HOME"'];
+      delete s.process!.env;
+      s.process!.user = user;
+    };
+    expect(await sh("", noEnv({ uid: 0, gid: 0 }))).toBe("/root\n");
+    expect(await sh("", noEnv({ uid: 1000, gid: 1000 }))).toBe("/home/user\n");
+    expect(await sh("", noEnv({ uid: 4242, gid: 4242 }))).toBe("/\n");
+    expect(await sh('echo "$HOME"', (s) => void s.process!.env!.push("HOME=/kept"))).toBe("/kept\n");
+  });
+
   it("creates a missing cwd", async () => {
     expect(
       await sh("pwd", (s) => {

@@ -41,6 +41,8 @@ const host: HostFacts = {
   egid: 0,
   selinux: false,
   apparmorAttrDir: false,
+  readText: (p) =>
+    p === `${R}/etc/passwd` ? "root:x:0:0:root:/root:/bin/sh\nu:x:1000:1000::/home/u:/bin/sh\n" : undefined,
 };
 
 const ctx = (over: Partial<CompileContext> = {}): CompileContext => ({
@@ -229,9 +231,10 @@ describe("compilePlan: runc's default spec", () => {
     const i = find(plan, OpCode.Lookup);
     expect(plan[i]?.args).toEqual([
       "sh",
-      2n,
+      3n,
       "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
       "TERM=xterm",
+      "HOME=/root",
     ]);
     expect(i).toBe(find(plan, OpCode.Caps) + 1);
     expect(i).toBeLessThan(find(plan, OpCode.FifoWait));
@@ -243,10 +246,34 @@ describe("compilePlan: runc's default spec", () => {
       "sh",
       1n,
       "sh",
-      2n,
+      3n,
       "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
       "TERM=xterm",
+      "HOME=/root",
     ]);
+  });
+
+  it("sets HOME from the image's passwd only when env has none, as runc's setupUser", () => {
+    const env = (edit: (s: Spec) => void) => {
+      const spec = defaultSpec();
+      edit(spec);
+      return compilePlan(spec, ctx()).at(-1)?.args.slice(4) ?? [];
+    };
+    expect(env((s) => void s.process!.env!.push("HOME=/x"))).toContain("HOME=/x");
+    expect(
+      env((s) => void s.process!.env!.push("HOME=/x")).filter((e) => String(e).startsWith("HOME=")),
+    ).toHaveLength(1);
+    const asUser = (uid: number) => (s: Spec) => {
+      s.process!.user = { uid, gid: uid };
+    };
+    expect(env(asUser(1000))).toContain("HOME=/home/u");
+    expect(env(asUser(7))).toContain("HOME=/");
+    // A passwd bound over the image's is the one read.
+    const seen: string[] = [];
+    const spec = defaultSpec();
+    spec.mounts!.push({ destination: "/etc/passwd", type: "bind", source: "pw.txt", options: ["bind"] });
+    compilePlan(spec, ctx({ host: { ...host, readText: (p) => void seen.push(p) } }));
+    expect(seen).toEqual(["/b/pw.txt"]);
   });
 });
 
@@ -577,7 +604,7 @@ describe("compilePlan: real clients' specs", () => {
     expect(mountAt(plan, "/r/proc")[0]?.args[3]).toBe(big(MS_NOSUID | MS_NOEXEC | MS_NODEV));
     expect(ops(plan, OpCode.Caps)[0]?.args[0]).toBe(0xa80425fbn); // docker's 14 default capabilities
     expect(ops(plan, OpCode.Sethostname)).toEqual([]);
-    expect(plan.at(-1)?.args).toEqual(["sh", 1n, "sh", 0n]);
+    expect(plan.at(-1)?.args).toEqual(["sh", 1n, "sh", 1n, "HOME=/"]); // /r has no passwd here
   });
 
   it("compiles podman's (seccomp aside): file and directory binds, a private cgroup mount", () => {

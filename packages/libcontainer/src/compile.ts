@@ -2,12 +2,22 @@
 // The order follows runc's standard init (nsexec stages, prepareRootfs, setupConsole, finalizeRootfs,
 // standard_init_linux.go); each non-obvious placement says why.
 
+import { resolve } from "node:path";
 import { compileDevices } from "./compile-devices.js";
 import { apparmorOps, selinuxOps } from "./compile-lsm.js";
 import { compileMounts, containerPath, formatMountLabel, needsDevSetup } from "./compile-mounts.js";
 import { execOp, hookOps, identityOps, idMapText, lookupOp, rlimitOps } from "./compile-process.js";
-import { type HostFacts, hostFacts } from "./host-facts.js";
-import { MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SLAVE, PROPAGATION } from "./mount-options.js";
+import { passwdHome, withHome } from "./home-env.js";
+import { type HostFacts, hostFacts, readText } from "./host-facts.js";
+import {
+  isBindMount,
+  MS_BIND,
+  MS_RDONLY,
+  MS_REC,
+  MS_REMOUNT,
+  MS_SLAVE,
+  PROPAGATION,
+} from "./mount-options.js";
 import { cloneFlags, hasNamespace, hasNewNamespace, joinOrder, NAMESPACE_FLAGS } from "./namespaces.js";
 import { type Op, op, type Plan } from "./plan.js";
 import { seccompOp } from "./seccomp/seccomp-op.js";
@@ -174,12 +184,24 @@ export function compilePlan(spec: Spec, ctx: CompileContext): Plan {
   // Inherited fds never reach the container (CVE-2024-21626): everything above the preserved ones is
   // close-on-exec from here; the channel and exec.fifo fds stay usable until exec.
   plan.push(op.closeFrom(3 + ctx.preserveFds));
-  plan.push(...identityOps(process, host.lastCap), lookupOp(process));
+  // HOME as runc's setupUser gives it, from the image's passwd (or a file bound over it), read here on the host.
+  const passwdMount = (spec.mounts ?? [])
+    .filter((m) => isBindMount(m) && containerPath(m.destination) === "/etc/passwd")
+    .at(-1);
+  const passwdPath = passwdMount
+    ? resolve(ctx.bundle, passwdMount.source ?? "")
+    : resolver.host("/etc/passwd");
+  const env = withHome(
+    process.env ?? [],
+    () => passwdHome((host.readText ?? readText)(passwdPath), process.user.uid) ?? "/",
+  );
+  const proc = { ...process, env };
+  plan.push(...identityOps(process, host.lastCap), lookupOp(proc));
   // A relay may have set O_NONBLOCK on the pipes that are our stdio; the container expects blocking fds.
   plan.push(op.stdioBlocking());
   if (seccomp && process.noNewPrivileges) plan.push(seccomp);
   if (ctx.fifo) plan.push(op.fifoWait());
   plan.push(...hookOps("startContainer", hooks.startContainer));
-  plan.push(execOp(process));
+  plan.push(execOp(proc));
   return plan;
 }

@@ -1,7 +1,7 @@
 // What the compiler needs to know about the host, gathered in one place so that compilePlan stays a pure function
 // of (spec, context): tests pass these facts in, the lifecycle lets probeHost() read them.
 
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync, statSync } from "node:fs";
 import { type CgroupLayout, hostCgroupLayout } from "./compile-cgroup.js";
 import { type Readlink, readlink } from "./secure-join.js";
 
@@ -25,6 +25,23 @@ export interface HostFacts {
   selinux: boolean;
   /** The kernel has the AppArmor-specific /proc/<pid>/attr/apparmor/, which runc prefers to /proc/<pid>/attr. */
   apparmorAttrDir: boolean;
+  /** A small file's text, or undefined when it cannot be read (the image's /etc/passwd, for HOME). */
+  readText?: (path: string) => string | undefined;
+}
+
+/** A regular file of at most 1 MiB: an image's fifo or device there must not hang or flood tsrun. */
+export function readText(path: string): string | undefined {
+  let fd = -1;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > 1 << 20) return undefined;
+    return readFileSync(fd, "utf8");
+  } catch {
+    return undefined;
+  } finally {
+    if (fd >= 0) closeSync(fd);
+  }
 }
 
 export function pathKind(path: string): PathKind {
@@ -54,6 +71,7 @@ export function probeHost(cgroupPath = "/"): HostFacts {
     egid: process.getegid?.() ?? 0,
     selinux: existsSync("/sys/fs/selinux/enforce"),
     apparmorAttrDir: existsSync("/proc/self/attr/apparmor/exec"),
+    readText,
   };
 }
 
@@ -74,5 +92,6 @@ export function hostFacts(partial: Partial<HostFacts> | undefined, cgroupPath: s
     egid: p.egid ?? process.getegid?.() ?? 0,
     selinux: p.selinux ?? existsSync("/sys/fs/selinux/enforce"),
     apparmorAttrDir: p.apparmorAttrDir ?? existsSync("/proc/self/attr/apparmor/exec"),
+    readText: p.readText ?? readText,
   };
 }
