@@ -123,4 +123,42 @@ describe("clients", () => {
     expect((await stateJson(b, "pw1")).status).toBe("running");
     expect((await rtq(b, ["delete", "--force", "pw1"])).code).toBe(0);
   });
+
+  it("without a pid namespace, kill --all reaches processes that outlive init, and delete --force leaves none", async () => {
+    const b = bundle((s) => {
+      s.process!.args = ["sh", "-c", "sleep 100 & sleep 100 & echo started > /dev/shm/x; wait"];
+      s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== "pid");
+    });
+    expect((await rtq(b, ["create", "hp1"])).code).toBe(0);
+    const pid = track((await stateJson(b, "hp1")).pid as number);
+    expect((await rtq(b, ["start", "hp1"])).code).toBe(0);
+    const procs = join("/sys/fs/cgroup/pids", b.spec.linux!.cgroupsPath!, "cgroup.procs");
+    const members = () => readFileSync(procs, "utf8").trim().split("\n").filter(Boolean).map(Number);
+    await until("children", () => members().length === 3);
+    const all = members();
+    for (const p of all) track(p);
+    // init dies alone: its children stay, in the host's pid namespace.
+    process.kill(pid, "SIGKILL");
+    await until("init gone", () => !alive(pid));
+    expect(all.filter(alive)).toHaveLength(2);
+    expect((await stateJson(b, "hp1")).status).toBe("stopped");
+    const r = await rtq(b, ["kill", "--all", "hp1", "9"]);
+    expect(r.code).toBe(0);
+    await until("all gone", () => !all.some(alive));
+    expect((await rtq(b, ["delete", "hp1"])).code).toBe(0);
+
+    // delete --force of a running container without a pid namespace kills every member of its cgroup.
+    const b2 = bundle((s) => {
+      s.process!.args = ["sh", "-c", "sleep 100 & sleep 100 & wait"];
+      s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== "pid");
+    });
+    expect((await rtq(b2, ["run", "-d", "hp2"])).code).toBe(0);
+    const procs2 = join("/sys/fs/cgroup/pids", b2.spec.linux!.cgroupsPath!, "cgroup.procs");
+    await until("children", () => readFileSync(procs2, "utf8").trim().split("\n").length === 3);
+    const all2 = readFileSync(procs2, "utf8").trim().split("\n").map(Number);
+    for (const p of all2) track(p);
+    const d = await rtq(b2, ["delete", "--force", "hp2"]);
+    expect(d.code).toBe(0);
+    await until("all gone", () => !all2.some(alive), 2000);
+  });
 });

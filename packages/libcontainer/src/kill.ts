@@ -31,12 +31,20 @@ export function killContainer(root: string, id: string, signal: number, all = fa
 
 function killLocked(root: string, id: string, signal: number, all: boolean): void {
   const c = loadContainer(root, id);
-  if (c.status === "stopped") {
-    // containerd sends kill --all after the init is gone (no pid namespace): that is not an error.
-    if (all) return;
-    throw new ContainerError("container not running");
-  }
+  if (c.status === "stopped" && !all) throw new ContainerError("container not running");
   if (all) {
+    // containerd sends kill --all after the init is gone when there is no pid namespace of its own: the init's
+    // children live on in the cgroup and must get the signal too (runc's signalAllProcesses). With no cgroup
+    // left there is nobody to signal, and that is not an error.
+    if (c.status === "stopped") {
+      let pids: number[];
+      try {
+        pids = c.cgroups.pids();
+      } catch {
+        return;
+      }
+      if (pids.length === 0) return;
+    }
     // As runc: frozen, nothing forks past the signal; thawed afterwards even if it was paused, since a frozen
     // process does not act on SIGKILL until it runs again.
     try {
