@@ -1,4 +1,5 @@
 // containerd 1.6 and its runc v2 shim driving the runtime under test through `ctr`, as clients.md describes.
+import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -395,9 +396,19 @@ describe.skipIf(!E2E)(`containerd with ${RUNTIME}`, () => {
   );
 
   it(
-    "a 16 MiB memory limit ends in an OOM kill, exit 137",
+    "a 16 MiB memory limit ends in an OOM kill, exit 137, and the shim sees the OOM event",
     async () => {
       const id = newId("oom");
+      // The shim watches the container's memory cgroup: the OOM must reach containerd's event stream.
+      const events = spawn("ctr", ["--address", cd.sock, "--namespace", cd.ns, "events"], {
+        detached: true,
+        stdio: ["ignore", "pipe", "ignore"],
+      });
+      let seen = "";
+      events.stdout.on("data", (d: Buffer) => {
+        seen += d.toString();
+      });
+      await sleep(300);
       const r = await ctr([
         ...runArgs("--rm", "--memory-limit", String(16 << 20), "--rootfs", rootfs, id),
         "dd",
@@ -406,7 +417,13 @@ describe.skipIf(!E2E)(`containerd with ${RUNTIME}`, () => {
         "bs=64M",
         "count=1",
       ]);
-      expect(r.code, r.all).toBe(137);
+      try {
+        expect(r.code, r.all).toBe(137);
+        await until("the oom event", () => new RegExp(`/tasks/oom .*${id}`).test(seen), 5000).catch(() => {});
+        expect(seen).toMatch(new RegExp(`/tasks/oom .*${id}`));
+      } finally {
+        if (events.pid) process.kill(-events.pid, "SIGKILL");
+      }
     },
     T,
   );
