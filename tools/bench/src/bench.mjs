@@ -369,7 +369,7 @@ const git = (() => {
 })();
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "?"}, Linux ${execFileSync("uname", ["-r"]).toString().trim()}, ${readFileSync("/etc/debian_version", "utf8").trim() ? `Debian ${readFileSync("/etc/debian_version", "utf8").trim()}` : ""}`;
 const versions = [
-  `tsrun ${git} (Node ${process.version})`,
+  `tsrun ${git} (Node ${process.version}), ${RUNTIMES[0].bin}`,
   version("runc", ["--version"]),
   version("crun", ["--version"]),
 ];
@@ -398,7 +398,7 @@ ${skipped ? `${skipped}\n` : ""}
   root, \`runc spec\` defaults), each with its own \`--root\` state dir, all started with the same clean environment
   (no NODE_EXTRA_CA_CERTS).
 - Start latency: N=${N_START} per runtime, interleaved (tsrun, runc, … in turn), wall time of the runtime's command(s)
-  as seen by the bench (spawnSync), stdin, stdout and stderr from/to /dev/null or a pipe. \`run\` is pass-through
+  as seen by the bench (spawnSync); stdin and stdout are /dev/null, stderr a file. \`run\` is pass-through
   foreground; the detached row is three commands: \`create\`, \`start\`, \`delete -f\`.
 - Pass-through throughput: \`head -c ${PIPE_BYTES} /dev/zero\` in the container, \`run\` in the foreground with stdin
   </dev/null and stdout a pipe drained by \`dd of=/dev/null bs=1M\`; MB/s is bytes / wall time of the whole \`run\`
@@ -407,6 +407,8 @@ ${skipped ? `${skipped}\n` : ""}
   of a fresh pty (python's pty.fork), which drains the master until EIO and counts the bytes; N=${N_FLOW}.
 - Peak RSS: VmHWM of the runtime's own process (not its children), read from /proc every 5 ms during the pipe run.
 - Init RSS: \`create --pid-file\`, then VmRSS of that pid, which is waiting on exec.fifo; N=${N_FLOW}.
+- The host may be shared (other test suites running): absolute times and MB/s move with its load, so compare the
+  ratios of one run, whose samples are interleaved, rather than numbers from different runs.
 `;
   writeFileSync(OUT, md);
   log(`wrote ${OUT}`);
