@@ -167,4 +167,13 @@ describe("--log FILE --log-format json", () => {
     for (const l of lines)
       expect(JSON.parse(l)).toMatchObject({ level: "error", msg: expect.stringContaining("does not exist") });
   });
+
+  it("without --log, writes the JSON line to stderr", async () => {
+    const b = bundle();
+    const r = await rtq(b, ["kill", "nope", "9"], { global: ["--root", b.root, "--log-format", "json"] });
+    expect(r.code).not.toBe(0);
+    const lines = r.stderr.trimEnd().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: "error", msg: "container does not exist" });
+  });
 });

@@ -1,5 +1,5 @@
 // Error reporting in runc's shapes, which clients parse:
-// - no --log: a logrus text line on stderr: time="..." level=error msg="..."
+// - no --log: a logrus line on stderr: time="..." level=error msg="..." (a JSON object with --log-format json)
 // - --log FILE: that line (or with --log-format json, {"level":"error","msg":"...","time":"..."}) appended to FILE,
 //   and the bare message on stderr. On success the file stays empty: podman parses all of it as one object.
 import { appendFileSync } from "node:fs";
@@ -30,13 +30,14 @@ export function logError(opts: LogOptions, msg: string): void {
     }
     process.stderr.write(`${msg}\n`);
   } else {
-    process.stderr.write(formatLine("error", msg, "text"));
+    // runc writes the JSON line to stderr too when --log-format json comes without --log.
+    process.stderr.write(formatLine("error", msg, opts.format));
   }
 }
 
 export function logDebug(opts: LogOptions & { debug: boolean }, msg: string): void {
   if (!opts.debug) return;
-  const line = formatLine("debug", msg, opts.file ? opts.format : "text");
+  const line = formatLine("debug", msg, opts.format);
   if (opts.file) appendFileSync(opts.file, line);
   else process.stderr.write(line);
 }
