@@ -27,7 +27,7 @@ async function inPty(
     rows?: number;
     cols?: number;
     input?: string;
-    during?: (pid: number, master: Console, slave: number) => Promise<void>;
+    during?: (pid: number, master: Console, slave: number, output: () => string) => Promise<void>;
   } = {},
 ) {
   const { master, slavePath } = newPty();
@@ -50,7 +50,7 @@ async function inPty(
     const { writeSync } = await import("node:fs");
     writeSync(master.fd, opts.input);
   }
-  if (opts.during) await opts.during(child.pid!, master, slave);
+  if (opts.during) await opts.during(child.pid!, master, slave, () => Buffer.concat(chunks).toString());
   const res = await exited;
   const termiosAfter = getTermios(slave);
   closeSync(slave);
@@ -179,8 +179,9 @@ describe("new terminal, foreground", () => {
     const r = await inPty(b, ["run", "tty3"], {
       rows: 20,
       cols: 70,
-      during: async (pid, master, slave) => {
-        await new Promise((res) => setTimeout(res, 500));
+      during: async (pid, master, slave, output) => {
+        // The first `stty size` has run: the container is up and reading.
+        await until("the first stty size", () => output().includes("20 70"), 10_000);
         sizeBefore = master.size();
         during = getTermios(slave);
         master.resize({ rows: 44, cols: 132 });

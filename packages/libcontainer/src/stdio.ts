@@ -10,6 +10,14 @@ import { connectConsoleSocket, recvConsole, socketpair } from "@tsrun/fdpass";
 import { ContainerError } from "./container-error.js";
 import * as libc from "./libc.js";
 
+const ERRNO_TEXT: Record<string, string> = {
+  ENOENT: "no such file or directory",
+  ECONNREFUSED: "connection refused",
+  EACCES: "permission denied",
+  ENOTSOCK: "socket operation on non-socket",
+  ENOTDIR: "not a directory",
+};
+
 export type IoMode =
   | { kind: "console-socket"; path: string }
   | { kind: "terminal-foreground" }
@@ -67,7 +75,16 @@ export function prepareIo(mode: IoMode, rootUid: number, rootGid: number): Prepa
     case "console-socket": {
       // Connect now, so a dead socket fails create before anything is set up; the init sends the master and
       // closes its copy, so nothing of ours stays connected once the executor has it.
-      const fd = connectConsoleSocket(mode.path);
+      let fd: number;
+      try {
+        fd = connectConsoleSocket(mode.path);
+      } catch (e) {
+        // Worded as runc's (Go's) dial error: podman turns "no such file or directory" into exit 127.
+        const code = (e as { code?: string }).code ?? "";
+        throw new ContainerError(
+          `dial unix ${mode.path}: connect: ${ERRNO_TEXT[code] ?? code.toLowerCase()}`,
+        );
+      }
       own.push(fd);
       return { ...base, stdio: ["ignore", "ignore", "ignore"], consoleFd: fd };
     }
