@@ -1,7 +1,9 @@
 // Shared by the integration suite: the runtime under test (tsrun by default, any runc-compatible binary through
 // TSRUN_TEST_RUNTIME, so every assertion is checked against runc's real behaviour too), busybox bundles, and
 // a way to run the runtime inside a real pseudo-terminal.
+
 import { type ChildProcess, execFileSync, type SpawnOptions, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import {
   closeSync,
   cpSync,
@@ -11,7 +13,9 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -28,15 +32,28 @@ export const IS_RUNC = /(^|\/)runc$/.test(RUNTIME);
 /** A clean environment for the runtime, as a shim would give it (and without the CA bundle that slows Node). */
 export const ENV = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" };
 
-let rootfsCache: string | undefined;
-
-/** The busybox rootfs, built once per test run by tools/rootfs. */
+/**
+ * The busybox rootfs from tools/rootfs, shared by every worker and run: keyed by the builder script and the
+ * busybox binary, built aside and renamed into place, so concurrent workers never see half of it and no run
+ * leaves a copy of its own behind. Bundles copy it.
+ */
 export function rootfs(): string {
-  if (rootfsCache && existsSync(join(rootfsCache, "bin/sh"))) return rootfsCache;
-  const dir = join(tmpdir(), `tsrun-test-rootfs-${process.pid}`);
-  rmSync(dir, { recursive: true, force: true });
-  execFileSync("bash", [join(repo, "tools/rootfs/make-rootfs.sh"), dir]);
-  rootfsCache = dir;
+  const script = join(repo, "tools/rootfs/make-rootfs.sh");
+  const key = createHash("sha256")
+    .update(readFileSync(script))
+    .update(String(statSync("/bin/busybox").mtimeMs))
+    .digest("hex")
+    .slice(0, 12);
+  const dir = join(tmpdir(), `tsrun-test-rootfs-${key}`);
+  if (existsSync(join(dir, "bin/sh"))) return dir;
+  const building = `${dir}.${process.pid}`;
+  rmSync(building, { recursive: true, force: true });
+  execFileSync("bash", [script, building]);
+  try {
+    renameSync(building, dir);
+  } catch {
+    rmSync(building, { recursive: true, force: true }); // another worker won the race
+  }
   return dir;
 }
 
