@@ -124,8 +124,8 @@ enum op_code {
                             CAP_SYS_ADMIN, so tsrun places it before the capabilities are dropped */
   OP_ROOT = 52,          /* path: the resolution root. From here on the target paths of OP_MOUNT, OP_MKDIR_ALL,
                             OP_MKNOD, OP_SYMLINK (the link), OP_TOUCH, OP_CHDIR, OP_WRITE_FILE, OP_MASK_PATH,
-                            OP_READONLY_PATH and OP_CONSOLE must lie under it (else the plan is refused) and are
-                            resolved inside it at the moment of use, with openat2(RESOLVE_IN_ROOT |
+                            OP_READONLY_PATH, OP_CONSOLE and OP_MOUNT_COPYUP must lie under it (else the plan is
+                            refused) and are resolved inside it at the moment of use, with openat2(RESOLVE_IN_ROOT |
                             RESOLVE_NO_MAGICLINKS) on an fd of it: a symlink in the image, or one swapped in by a
                             racing process, cannot lead outside (CVE-2019-16884, CVE-2021-30465). The syscall then
                             acts on the opened fd: mount(2) onto /proc/self/fd/<fd> (the plain path after
@@ -133,6 +133,17 @@ enum op_code {
                             opened parent. Mount sources are not resolved (they are host paths, tsrun's). Set it
                             after the rootfs is a mount of its own (an fd taken before the bind would resolve in the
                             covered directory) */
+  OP_MOUNT_COPYUP = 53,  /* source, target, fstype, i64 flags, data: a new mount (no bind, remount, move or
+                            propagation flag: a plan error) over the directory `target`, which then gets the
+                            directory's old content copied in (tmpcopyup): files with their data, directories,
+                            symlinks as links, devices, fifos and sockets, each with its owner, mode and times;
+                            the mount's root takes the directory's permission bits. The directory is opened (in the
+                            root, last component not followed) before the mount and that fd still reads the covered
+                            content; the copy walks it with openat & co., one component at a time, never following a
+                            link. Resolved like OP_MOUNT's target under OP_ROOT */
+  OP_UNSHARE = 54,       /* i64 CLONE_NEW* flags: unshare(2) in the init. For the cgroup namespace, which must be
+                            made after the init joined its cgroups (the sync where tsrun does that), or its root
+                            would be tsrun's cgroup, as runc */
 };
 
 #endif

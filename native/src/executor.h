@@ -82,12 +82,14 @@ void tgt_close(struct tgt *t);
 /* --- per-concern op implementations --- */
 void op_setns(const struct op *op);          /* ops_ns.c */
 void op_loopback_up(void);                    /* ops_ns.c */
+void op_unshare(const struct op *op);        /* ops_ns.c */
 void op_mount(const struct op *op);          /* ops_mount.c */
 void op_pivot_root(const struct op *op);
 void op_move_root(const struct op *op);
 void op_mask_path(const struct op *op);
 void op_chdir(const struct op *op);
 void op_readonly_path(const struct op *op);
+void op_mount_copyup(const struct op *op);  /* ops_copyup.c */
 void op_mkdir_all(const struct op *op);      /* ops_fs.c */
 void op_mknod(const struct op *op);
 void op_symlink(const struct op *op);

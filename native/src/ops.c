@@ -120,6 +120,8 @@ void run_op(const struct op *op) {
   case OP_STDIO_BLOCKING: op_stdio_blocking(); break;
   case OP_HOOK: op_hook(op); break;
   case OP_SECCOMP: op_seccomp(op); break;
+  case OP_MOUNT_COPYUP: op_mount_copyup(op); break;
+  case OP_UNSHARE: op_unshare(op); break;
   default:
     /* Stage ops (setns, clone, maps) were handled by main.c; reaching here means the plan put one in the init. */
     fail_status(1, "plan: %s cannot run here", op_name(op->code));

@@ -1,4 +1,4 @@
-/* Namespace ops: joining an existing namespace (stage 0) and bringing up loopback in a new network namespace. */
+/* Namespace ops: joining an existing namespace (stage 0), creating one in the init, bringing up loopback. */
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
@@ -15,6 +15,11 @@ void op_setns(const struct op *op) {
   if (fd < 0) fail("setns: open %s", path);
   if (setns(fd, (int)op_int(op, 1)) < 0) fail("setns %s", path);
   close(fd);
+}
+
+void op_unshare(const struct op *op) {
+  int64_t flags = op_int(op, 0);
+  if (unshare((int)flags) < 0) fail("unshare %#llx", (unsigned long long)flags);
 }
 
 /* A fresh network namespace has "lo" down; runc brings it up so 127.0.0.1 works. ioctl on any inet socket does. */

@@ -58,7 +58,7 @@ export function compileMounts(mounts: readonly Mount[], ctx: MountContext): Comp
   mounts.forEach((m, i) => {
     const dest = ctx.resolver.resolve(m.destination);
     const target = ctx.resolver.host(dest);
-    const { flags, propagation, data } = parseMountOptions(m.options);
+    const { flags, propagation, data, copyUp } = parseMountOptions(m.options);
     const propagate = () => propagation.map((p) => op.mount("", target, "", p, ""));
 
     if (isBindMount(m)) {
@@ -86,7 +86,9 @@ export function compileMounts(mounts: readonly Mount[], ctx: MountContext): Comp
       if (ctx.resolver.readlink(lexical) !== null || ctx.pathKind(lexical) === "file")
         throw new ConfigError(`mounts[${i}]`, `filesystem "${type}" must be mounted on ordinary directory`);
     }
-    ctx.resolver.mounted(dest, null);
+    // A copied-up tmpfs holds what the directory held, links included: later paths resolve as before it.
+    const copied = copyUp && type === "tmpfs";
+    if (!copied) ctx.resolver.mounted(dest, null);
     if (type === "cgroup") {
       ops.push(
         ...compileCgroupMount(
@@ -104,9 +106,12 @@ export function compileMounts(mounts: readonly Mount[], ctx: MountContext): Comp
       remountReadonly.push({ path: dest, flags });
     }
     const labelled = UNLABELLED.has(type) ? data : formatMountLabel(data, ctx.mountLabel);
+    // tmpcopyup (validation allows it on tmpfs only): mounted writable like any tmpfs, filled by the executor
+    // from the directory it covers, made read-only at the end if asked.
+    const mount = copied ? op.mountCopyup : op.mount;
     ops.push(
       op.mkdirAll(target, 0o755),
-      op.mount(m.source ?? type, target, type, mountFlags, labelled),
+      mount(m.source ?? type, target, type, mountFlags, labelled),
       ...propagate(),
     );
   });

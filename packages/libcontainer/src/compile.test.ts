@@ -18,6 +18,7 @@ import {
   MS_STRICTATIME,
 } from "./mount-options.js";
 import {
+  CLONE_NEWCGROUP,
   CLONE_NEWIPC,
   CLONE_NEWNET,
   CLONE_NEWNS,
@@ -428,6 +429,38 @@ describe("compilePlan: variants", () => {
     expect(remount).toBeGreaterThan(find(plan, OpCode.PivotRoot));
   });
 
+  it("copies up a tmpcopyup tmpfs with its own op, writable until the end when it is read-only", () => {
+    const spec = runcDefault();
+    spec.mounts!.push({
+      destination: "/etc",
+      type: "tmpfs",
+      source: "tmpfs",
+      options: ["rw", "tmpcopyup", "nosuid", "ro", "size=1m"],
+    });
+    const plan = compilePlan(spec, ctx());
+    expect(mountAt(plan, `${R}/etc`)).toEqual([]);
+    const copy = ops(plan, OpCode.MountCopyup);
+    expect(copy.map((o) => o.args)).toEqual([["tmpfs", `${R}/etc`, "tmpfs", big(MS_NOSUID), "size=1m"]]);
+    const at = plan.indexOf(copy[0] as Op);
+    expect(at).toBeGreaterThan(find(plan, OpCode.Root, R));
+    expect(plan[at - 1]?.args).toEqual([`${R}/etc`, 0o755n]); // mkdir -p first
+    const remount = find(plan, OpCode.Mount, "", "/etc");
+    expect(plan[remount]?.args).toEqual(["", "/etc", "", big(MS_NOSUID | MS_RDONLY | MS_REMOUNT), ""]);
+    // No copyup without the option.
+    expect(ops(compilePlan(runcDefault(), ctx()), OpCode.MountCopyup)).toEqual([]);
+  });
+
+  it("resolves paths below a copied-up tmpfs through the image's links, as its content is the image's", () => {
+    const spec = runcDefault();
+    spec.mounts!.push(
+      { destination: "/data", type: "tmpfs", source: "tmpfs", options: ["tmpcopyup"] },
+      { destination: "/data/link/x", type: "tmpfs", source: "tmpfs" },
+    );
+    const readlink = (p: string) => (p === `${R}/data/link` ? "/real" : null);
+    const plan = compilePlan(spec, ctx({ host: { ...host, readlink } }));
+    expect(mountAt(plan, `${R}/real/x`)).toHaveLength(1);
+  });
+
   it("creates no devices when /dev is a bind mount", () => {
     const spec = runcDefault();
     spec.mounts![1] = { destination: "/dev", type: "bind", source: "/dev", options: ["rbind"] };
@@ -523,6 +556,31 @@ describe("compilePlan: variants", () => {
         "name=systemd",
       ],
     ]);
+  });
+
+  it("makes the cgroup namespace after the cgroups sync, not in the clone, so its root is the container's", () => {
+    const spec = runcDefault();
+    spec.linux!.namespaces!.push({ type: "cgroup" });
+    spec.linux!.cgroupsPath = "/tsrun/c1";
+    const plan = compilePlan(spec, ctx());
+    const flags = ops(plan, OpCode.Clone)[0]?.args[0] as bigint;
+    expect(flags & big(CLONE_NEWCGROUP)).toBe(0n);
+    expect(flags).toBe(big(CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS));
+    const sync = find(plan, OpCode.Sync, "cgroups");
+    expect(plan[sync + 1]).toEqual({ code: OpCode.Unshare, args: [big(CLONE_NEWCGROUP)] });
+    expect(ops(plan, OpCode.Unshare)).toHaveLength(1);
+    // Before any mount: a cgroup filesystem mounted afterwards is rooted at the container's cgroup.
+    expect(sync + 1).toBeLessThan(plan.findIndex((o) => o.code === OpCode.Mount));
+  });
+
+  it("unshares nothing without a new cgroup namespace, and joins an existing one in stage 0", () => {
+    expect(ops(compilePlan(runcDefault(), ctx()), OpCode.Unshare)).toEqual([]);
+    const spec = runcDefault();
+    spec.linux!.namespaces!.push({ type: "cgroup", path: "/proc/1/ns/cgroup" });
+    const plan = compilePlan(spec, ctx());
+    expect(ops(plan, OpCode.Unshare)).toEqual([]);
+    expect(plan[find(plan, OpCode.Setns, "/proc/1/ns/cgroup")]?.args[1]).toBe(big(CLONE_NEWCGROUP));
+    expect(find(plan, OpCode.Setns, "/proc/1/ns/cgroup")).toBeLessThan(find(plan, OpCode.Clone));
   });
 
   it("runs hooks at the right points", () => {

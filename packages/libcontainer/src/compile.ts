@@ -18,7 +18,14 @@ import {
   MS_SLAVE,
   PROPAGATION,
 } from "./mount-options.js";
-import { cloneFlags, hasNamespace, hasNewNamespace, joinOrder, NAMESPACE_FLAGS } from "./namespaces.js";
+import {
+  CLONE_NEWCGROUP,
+  cloneFlags,
+  hasNamespace,
+  hasNewNamespace,
+  joinOrder,
+  NAMESPACE_FLAGS,
+} from "./namespaces.js";
 import { type Op, op, type Plan } from "./plan.js";
 import { seccompOp } from "./seccomp/seccomp-op.js";
 import { RootfsResolver } from "./secure-join.js";
@@ -80,7 +87,8 @@ export function compilePlan(spec: Spec, ctx: CompileContext): Plan {
   // children of the process that joined it).
   for (const ns of joinOrder(namespaces)) plan.push(op.setns(ns.path as string, NAMESPACE_FLAGS[ns.type]));
   if (process.oomScoreAdj !== undefined) plan.push(op.oomScoreAdj(process.oomScoreAdj));
-  plan.push(op.clone(cloneFlags(namespaces)));
+  // All new namespaces but the cgroup one, which the init makes once it is in its cgroups (see the cgroups sync).
+  plan.push(op.clone(cloneFlags(namespaces) & ~CLONE_NEWCGROUP));
   if (newUserns) {
     // Written from outside: the init has no privilege over its own namespace's maps. runc writes "deny" only
     // for a rootless single mapping of the caller's gid, where the kernel requires it before gid_map.
@@ -98,6 +106,9 @@ export function compilePlan(spec: Spec, ctx: CompileContext): Plan {
   if (hasNamespace(namespaces, "user")) plan.push(op.setidRoot());
   if (hasNewNamespace(namespaces, "network")) plan.push(op.loopbackUp());
   plan.push(op.sync(labels.cgroups));
+  // The cgroup namespace's root is the creator's cgroup at the time: made now, the container sees its own cgroup
+  // as "/", as runc's init unsharing it after the parent applied the cgroups.
+  if (hasNewNamespace(namespaces, "cgroup")) plan.push(op.unshare(CLONE_NEWCGROUP));
 
   // Rootfs (runc's prepareRoot): stop mount events from flowing back to the host, then make the rootfs a mount
   // point of its own, which pivot_root requires.

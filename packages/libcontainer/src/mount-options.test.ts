@@ -21,11 +21,12 @@ describe("parseMountOptions", () => {
       flags: MS_NOSUID | MS_STRICTATIME,
       propagation: [],
       data: "mode=755,size=65536k",
+      copyUp: false,
     });
     expect(parseMountOptions(["nosuid", "noexec", "nodev", "relatime", "ro"]).flags).toBe(
       MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RELATIME | MS_RDONLY,
     );
-    expect(parseMountOptions(undefined)).toEqual({ flags: 0, propagation: [], data: "" });
+    expect(parseMountOptions(undefined)).toEqual({ flags: 0, propagation: [], data: "", copyUp: false });
   });
 
   it("lets later words clear earlier ones, as runc", () => {
@@ -42,8 +43,16 @@ describe("parseMountOptions", () => {
     ]);
   });
 
+  it("takes tmpcopyup as runc's copy-up extension, not as data", () => {
+    expect(parseMountOptions(["nosuid", "tmpcopyup", "size=1m"])).toEqual({
+      flags: MS_NOSUID,
+      propagation: [],
+      data: "size=1m",
+      copyUp: true,
+    });
+  });
+
   it("flags features tsrun lacks", () => {
-    expect(parseMountOptions(["rbind", "tmpcopyup"]).unsupported).toBe("tmpcopyup");
     expect(parseMountOptions(["rro"]).unsupported).toBe("rro");
     expect(parseMountOptions(["idmap"]).unsupported).toBe("idmap");
   });

@@ -80,10 +80,9 @@ export const PROPAGATION: Readonly<Record<string, number>> = {
 /**
  * Options that name a real feature tsrun lacks: refused rather than passed on as data, where they would fail
  * with a bare EINVAL or, worse, be taken by a filesystem that knows them. Recursive attributes (rro, rnosuid...)
- * need mount_setattr(2); tmpcopyup copies the directory's old content into the tmpfs; idmap needs idmapped mounts.
+ * need mount_setattr(2); idmap needs idmapped mounts.
  */
 const UNSUPPORTED = new Set([
-  "tmpcopyup",
   "idmap",
   "ridmap",
   "rro",
@@ -105,12 +104,16 @@ const UNSUPPORTED = new Set([
   "rsymfollow",
 ]);
 
+const TMPCOPYUP = "tmpcopyup";
+
 export interface MountOptions {
   flags: number;
   /** Propagation changes, each applied by its own mount(2) call after the mount. */
   propagation: number[];
   /** Unknown words, comma-joined, for the filesystem. */
   data: string;
+  /** tmpcopyup (runc's EXT_COPYUP): a tmpfs gets the old content of the directory it covers. */
+  copyUp: boolean;
 }
 
 /** Returns the parsed options, or the first unsupported option's name in `unsupported`. */
@@ -118,6 +121,7 @@ export function parseMountOptions(
   options: readonly string[] | undefined,
 ): MountOptions & { unsupported?: string } {
   let flags = 0;
+  let copyUp = false;
   const propagation: number[] = [];
   const data: string[] = [];
   for (const o of options ?? []) {
@@ -125,10 +129,11 @@ export function parseMountOptions(
     const p = PROPAGATION[o];
     if (f) flags = f[0] ? flags & ~f[1] : flags | f[1];
     else if (p !== undefined) propagation.push(p);
-    else if (UNSUPPORTED.has(o)) return { flags, propagation, data: data.join(","), unsupported: o };
+    else if (o === TMPCOPYUP) copyUp = true;
+    else if (UNSUPPORTED.has(o)) return { flags, propagation, data: data.join(","), copyUp, unsupported: o };
     else data.push(o);
   }
-  return { flags, propagation, data: data.join(",") };
+  return { flags, propagation, data: data.join(","), copyUp };
 }
 
 /** A bind mount in runc's sense: type "bind", or a bind/rbind option whatever the type. */
@@ -136,4 +141,5 @@ export const isBindMount = (m: { type?: string; options?: string[] }): boolean =
   m.type === "bind" || (m.options ?? []).some((o) => o === "bind" || o === "rbind");
 
 /** Every option word tsrun understands, for `tsrun features`. */
-export const mountOptionNames = (): string[] => [...Object.keys(FLAGS), ...Object.keys(PROPAGATION)].sort();
+export const mountOptionNames = (): string[] =>
+  [...Object.keys(FLAGS), ...Object.keys(PROPAGATION), TMPCOPYUP].sort();

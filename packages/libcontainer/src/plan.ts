@@ -44,6 +44,8 @@ export enum OpCode {
   Lookup = 50,
   Seccomp = 51,
   Root = 52,
+  MountCopyup = 53,
+  Unshare = 54,
 }
 
 /** A string goes as its bytes (no NUL); a bigint as an 8-byte little-endian integer; a Buffer as is. */
@@ -130,4 +132,20 @@ export const op = {
   seccomp: (program: Buffer, flags: bigint): Op => ({ code: OpCode.Seccomp, args: [program, flags] }),
   /** The resolution root: later target paths must lie under it and are resolved inside it when used. */
   root: (path: string): Op => ({ code: OpCode.Root, args: [path] }),
+  /**
+   * A new mount (a tmpfs, never a bind or remount) over the directory `target`, filled with the directory's old
+   * content (tmpcopyup): the executor copies it from the covered directory, in the root, following no link.
+   */
+  mountCopyup: (
+    source: string,
+    target: string,
+    fstype: string,
+    flags: number | bigint,
+    data: string,
+  ): Op => ({
+    code: OpCode.MountCopyup,
+    args: [source, target, fstype, i(flags), data],
+  }),
+  /** unshare(2) in the init: the cgroup namespace, made once the init is in its cgroups. */
+  unshare: (flags: number): Op => ({ code: OpCode.Unshare, args: [i(flags)] }),
 };

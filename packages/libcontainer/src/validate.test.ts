@@ -175,7 +175,15 @@ describe("validateSpec", () => {
     );
     expect(
       check((s) => s.mounts.push({ destination: "/x", type: "tmpfs", source: "t", options: ["tmpcopyup"] })),
-    ).toBe("config.json: mounts[7].options: tmpcopyup is not supported yet");
+    ).toBe("ok");
+    expect(
+      check((s) => s.mounts.push({ destination: "/x", type: "bind", source: "/x", options: ["tmpcopyup"] })),
+    ).toBe("config.json: mounts[7].options: tmpcopyup applies to tmpfs mounts only");
+    expect(
+      check((s) =>
+        s.mounts.push({ destination: "/x", type: "proc", source: "proc", options: ["tmpcopyup"] }),
+      ),
+    ).toBe("config.json: mounts[7].options: tmpcopyup applies to tmpfs mounts only");
     expect(
       check((s) =>
         s.mounts.push({ destination: "/x", type: "none", source: "/x", options: ["rbind", "rro"] }),

@@ -231,6 +231,9 @@ function validateMounts(v: unknown): void {
     const opts = parseMountOptions(m.options as string[] | undefined);
     if (opts.unsupported) throw ConfigError.unsupported(`${field}.options: ${opts.unsupported}`);
     const bind = isBindMount(m as { type?: string; options?: string[] });
+    // runc acts on tmpcopyup for tmpfs only and ignores it elsewhere; we refuse what we would ignore.
+    if (opts.copyUp && (bind || m.type !== "tmpfs"))
+      fail(`${field}.options`, "tmpcopyup applies to tmpfs mounts only");
     checkProcMount(m.destination as string, bind ? "bind" : (m.type as string), `${field}.destination`);
     if (bind && (typeof m.source !== "string" || m.source === ""))
       fail(`${field}.source`, "is required for a bind mount");
