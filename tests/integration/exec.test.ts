@@ -7,6 +7,7 @@ import {
   closeSync,
   existsSync,
   openSync,
+  readdirSync,
   readFileSync,
   readlinkSync,
   writeFileSync,
@@ -19,7 +20,9 @@ import { createRelay, newPty } from "../../packages/console/src/index.js";
 import { ECHO, getTermios, ICANON } from "../../packages/console/src/termios.js";
 import { ConsoleSocketServer } from "../../packages/fdpass/src/index.js";
 import { capMask } from "../../packages/libcontainer/src/capabilities.js";
-import { type Bundle, collect, makeBundle, rt, spawnRt, stateOf, until } from "./helpers.js";
+import { execProcess } from "../../packages/libcontainer/src/index.js";
+import { waitExit } from "../../packages/libcontainer/src/libc.js";
+import { type Bundle, collect, IS_RUNC, makeBundle, rt, spawnRt, stateOf, until } from "./helpers.js";
 
 const bundles: Bundle[] = [];
 afterEach(() => {
@@ -437,5 +440,50 @@ describe("refusals", () => {
     const cwd = await rt(b, ["exec", "--cwd", "/nonexistent", "bu1", "true"]);
     expect(cwd.code).not.toBe(0);
     expect(cwd.stderr).toMatch(/nonexistent.*no such file or directory/i);
+  });
+});
+
+describe("in process (the libcontainer API)", () => {
+  it.skipIf(IS_RUNC)("leaves no fd and no zombie behind, on success and on failure", async () => {
+    const b = await running("fd1");
+    const fds = () => readdirSync("/proc/self/fd").length;
+    const zombies = () =>
+      execFileSync("ps", ["-o", "stat=", "--ppid", String(process.pid)])
+        .toString()
+        .split("\n")
+        .filter((st) => st.startsWith("Z")).length;
+    const missing = () =>
+      expect(
+        execProcess({ root: b.root, id: "fd1", overrides: { args: ["nope"] }, detach: true }),
+      ).rejects.toThrow('exec: "nope": executable file not found in $PATH');
+    // The first exec seals the executor into a memfd that stays open for the next ones: counted from there on.
+    await missing();
+    const before = fds();
+    const server = ConsoleSocketServer.listen(join(b.dir, "c.sock"));
+    try {
+      const accepted = server.accept();
+      const code = await execProcess({
+        root: b.root,
+        id: "fd1",
+        overrides: { args: ["sh"], tty: true },
+        consoleSocket: server.path,
+        pidFile: join(b.dir, "sh.pid"),
+        detach: true,
+      });
+      expect(code).toBe(0);
+      const m = await accepted;
+      writeSync(m.fd, "exit 3\n");
+      // Detached, the process is the caller's child (here, ours) to reap, as a shim would.
+      expect(await waitExit(Number(readFileSync(join(b.dir, "sh.pid"), "utf8")))).toBe(3);
+      closeSync(m.fd);
+    } finally {
+      server.close();
+    }
+    await missing();
+    await expect(
+      execProcess({ root: b.root, id: "fd1", overrides: { args: ["sh"], user: "x" }, detach: true }),
+    ).rejects.toThrow("parsing x as int for uid failed");
+    expect(fds()).toBe(before);
+    expect(zombies()).toBe(0);
   });
 });

@@ -8,15 +8,16 @@ import { join } from "node:path";
 import { consoleFromFd, current } from "@tsrun/console";
 import { compileExecPlan, EXEC_SYNC_LABELS, namespacesToJoin } from "./compile-exec.js";
 import { loadContainer } from "./container.js";
-import { ContainerError } from "./container-error.js";
+import { ContainerError, notExist } from "./container-error.js";
 import { writePidFile } from "./create.js";
 import { type ExecOverrides, execProcessFromConfig, readProcessFile } from "./exec-process.js";
 import { startExecutor } from "./executor.js";
 import * as libc from "./libc.js";
+import { lockContainer } from "./lock.js";
 import { attachForeground } from "./run.js";
 import { sendSeccompListener } from "./seccomp/notify.js";
 import type { Process, Spec } from "./spec.js";
-import { initAlive } from "./state.js";
+import { containerDir, initAlive } from "./state.js";
 import { ociState } from "./state-json.js";
 import { ioMode, type PreparedIo, prepareIo } from "./stdio.js";
 
@@ -56,6 +57,37 @@ function lastCap(): number {
 
 /** Returns the exit code tsrun should exit with: the process's in the foreground, 0 detached. */
 export async function execProcess(opts: ExecOptions): Promise<number> {
+  // Shared with other execs and kills, and held only until the process is in the container's cgroup: a delete
+  // waits for that (and kills it with the rest), never for a foreground process's whole life; and a resume is
+  // not kept waiting by an --ignore-paused process that froze as it joined.
+  const lock = await lockContainer(containerDir(opts.root, opts.id), "shared");
+  if (!lock) throw notExist();
+  let locked = true;
+  const unlock = () => {
+    if (locked) lock.release();
+    locked = false;
+  };
+  let started: { pid: number; io: PreparedIo };
+  try {
+    started = await startProcess(opts, unlock);
+  } finally {
+    unlock();
+  }
+  const { pid, io } = started;
+  if (opts.detach) return 0; // the caller inherits the process when we exit; we never reap it
+
+  const exit = libc.waitExit(pid);
+  const fg = await attachForeground(io, pid, exit);
+  try {
+    const code = await exit;
+    await fg.relayDone;
+    return code;
+  } finally {
+    fg.dispose();
+  }
+}
+
+async function startProcess(opts: ExecOptions, joined: () => void): Promise<{ pid: number; io: PreparedIo }> {
   const c = loadContainer(opts.root, opts.id);
   if (c.status === "stopped") throw new ContainerError("cannot exec in a stopped container");
   if (c.status === "paused" && !opts.ignorePaused)
@@ -70,9 +102,9 @@ export async function execProcess(opts: ExecOptions): Promise<number> {
     proc = execProcessFromConfig(config.process, opts.overrides ?? { args: [] });
   }
   const mode = ioMode({ terminal: !!proc.terminal, detach: opts.detach, consoleSocket: opts.consoleSocket });
-  if (mode.kind === "terminal-foreground" && !proc.consoleSize) {
-    // Born with the caller's size, so a program that reads it at once sees the right one; the relay follows
-    // later changes.
+  if (mode.kind === "terminal-foreground") {
+    // Born with the caller's size (which wins over a process.json's, as runc resizes from the host at start), so
+    // a program that reads it at once sees the right one; the relay follows later changes.
     try {
       const host = current();
       try {
@@ -127,6 +159,7 @@ export async function execProcess(opts: ExecOptions): Promise<number> {
         switch (label) {
           case EXEC_SYNC_LABELS.cgroups:
             if (Object.keys(c.state.cgroupPaths).length > 0) c.cgroups.apply(pid);
+            joined();
             return undefined;
           case EXEC_SYNC_LABELS.console: {
             // The pty's line discipline turns \n into \r\n and the host terminal does it again: cleared here,
@@ -155,15 +188,5 @@ export async function execProcess(opts: ExecOptions): Promise<number> {
     throw e;
   }
   if (opts.pidFile) writePidFile(opts.pidFile, pid);
-  if (opts.detach) return 0; // the caller inherits the process when we exit; we never reap it
-
-  const exit = libc.waitExit(pid);
-  const fg = await attachForeground(io, pid, exit);
-  try {
-    const code = await exit;
-    await fg.relayDone;
-    return code;
-  } finally {
-    fg.dispose();
-  }
+  return { pid, io };
 }
