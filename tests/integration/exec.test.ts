@@ -276,6 +276,21 @@ describe("pass-through, foreground", () => {
     expect(r.stderr).toMatch(/mkdir.*Operation not permitted/);
     expect(r.stdout).toMatch(/^Seccomp:\s+2$/m);
   });
+  it("gives HOME from the container's /etc/passwd when the env has none, as runc", async () => {
+    const b = await running("hm1", (s) => {
+      s.process!.env = (s.process!.env ?? []).filter((e) => !e.startsWith("HOME="));
+    });
+    const root = await rt(b, ["exec", "hm1", "sh", "-c", "echo $HOME"]);
+    expect(root.stdout).toBe("/root\n");
+    const user = await rt(b, ["exec", "-u", "1000", "hm1", "sh", "-c", "echo $HOME"]);
+    expect(user.stdout).toBe(
+      `${readFileSync(join(b.dir, "rootfs/etc/passwd"), "utf8").match(/^[^:]*:[^:]*:1000:[^:]*:[^:]*:([^:]*):/m)?.[1]}\n`,
+    );
+    const none = await rt(b, ["exec", "-u", "4321", "hm1", "sh", "-c", "echo $HOME"]);
+    expect(none.stdout).toBe("/\n");
+    const set = await rt(b, ["exec", "-e", "HOME=/given", "hm1", "sh", "-c", "echo $HOME"]);
+    expect(set.stdout).toBe("/given\n");
+  });
 });
 
 describe("pass-through, detached", () => {

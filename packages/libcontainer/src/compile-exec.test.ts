@@ -125,8 +125,9 @@ describe("compileExecPlan", () => {
     expect(plan).toContainEqual(op.chdir("/tmp"));
     const caps = capMasks(p.capabilities, 40);
     expect(plan).toContainEqual(op.capBounding(caps.bounding));
-    expect(plan).toContainEqual(op.lookup("sh", ["PATH=/bin"]));
-    expect(plan.at(-1)).toEqual(op.exec("sh", ["sh", "-c", "true"], ["PATH=/bin"]));
+    // No HOME in the env and no passwd entry: "/", as runc.
+    expect(plan).toContainEqual(op.lookup("sh", ["PATH=/bin", "HOME=/"]));
+    expect(plan.at(-1)).toEqual(op.exec("sh", ["sh", "-c", "true"], ["PATH=/bin", "HOME=/"]));
   });
 
   it("opens the terminal from the container's devpts without touching /dev/console", () => {
@@ -184,5 +185,31 @@ describe("compileExecPlan", () => {
         ctx({ selinux: false }),
       ),
     ).toThrow("selinux label is specified in config, but selinux is disabled or not supported");
+  });
+
+  it("gives HOME from the container's passwd only when the env has none", () => {
+    const passwd = () => "root:x:0:0:root:/root:/bin/sh\nu:x:1000:1000::/home/u:/bin/sh\n";
+    const user = proc((p) => {
+      p.user = { uid: 1000, gid: 1000 };
+      p.env = ["PATH=/bin"];
+    });
+    expect(compileExecPlan(user, ctx({ passwd })).at(-1)).toEqual(
+      op.exec("sh", ["sh", "-c", "true"], ["PATH=/bin", "HOME=/home/u"]),
+    );
+    let read = false;
+    const set = proc((p) => {
+      p.env = ["HOME=/x"];
+    });
+    const plan = compileExecPlan(
+      set,
+      ctx({
+        passwd: () => {
+          read = true;
+          return passwd();
+        },
+      }),
+    );
+    expect(plan.at(-1)).toEqual(op.exec("sh", ["sh", "-c", "true"], ["HOME=/x"]));
+    expect(read).toBe(false);
   });
 });

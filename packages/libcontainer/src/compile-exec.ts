@@ -3,8 +3,9 @@
 // process (terminal, limits, identity) and execs. The order follows setns_init_linux.go.
 
 import { statSync } from "node:fs";
+import { apparmorOps, selinuxOps } from "./compile-lsm.js";
 import { execOp, identityOps, lookupOp, rlimitOps } from "./compile-process.js";
-import { ContainerError } from "./container-error.js";
+import { passwdHome, withHome } from "./home-env.js";
 import { NAMESPACE_FLAGS } from "./namespaces.js";
 import { type Op, op, type Plan } from "./plan.js";
 import { seccompOp } from "./seccomp/seccomp-op.js";
@@ -103,6 +104,8 @@ export interface ExecCompileContext {
   selinux?: boolean;
   /** The host has /proc/self/attr/apparmor (else the older /proc/self/attr/exec). */
   apparmorAttrDir?: boolean;
+  /** The container's /etc/passwd as its processes see it, read only when the env has no HOME. */
+  passwd?: () => string | undefined;
 }
 
 export function compileExecPlan(process: Process, ctx: ExecCompileContext): Plan {
@@ -129,17 +132,8 @@ export function compileExecPlan(process: Process, ctx: ExecCompileContext): Plan
   if (process.noNewPrivileges) plan.push(op.noNewPrivs());
   if (ctx.umask !== undefined) plan.push(op.umask(ctx.umask));
   // The LSM labels the program gets at execve, written while still root (as compile.ts does for the init).
-  if (process.selinuxLabel) {
-    if (!ctx.selinux)
-      throw new ContainerError(
-        "selinux label is specified in config, but selinux is disabled or not supported",
-      );
-    plan.push(op.writeFile("/proc/self/attr/exec", process.selinuxLabel));
-  }
-  if (process.apparmorProfile) {
-    const attr = ctx.apparmorAttrDir ? "/proc/self/attr/apparmor/exec" : "/proc/self/attr/exec";
-    plan.push(op.writeFile(attr, `exec ${process.apparmorProfile}`));
-  }
+  plan.push(...selinuxOps(process, { selinux: !!ctx.selinux }));
+  plan.push(...apparmorOps(process, { apparmorAttrDir: !!ctx.apparmorAttrDir }));
   // Seccomp in runc's order: without no_new_privs loading a filter needs CAP_SYS_ADMIN, so before the
   // capabilities go; with it, as late as possible, while the channel is still open for a notify listener.
   const seccomp = seccompOp(ctx.seccomp);
@@ -147,9 +141,12 @@ export function compileExecPlan(process: Process, ctx: ExecCompileContext): Plan
   // Inherited fds never reach the container (CVE-2024-21626); the channel closes at exec.
   plan.push(op.closeFrom(3 + ctx.preserveFds));
   // finalizeNamespace, then the lookup as the user in the container's root, as runc's setns init.
-  plan.push(...identityOps(process, ctx.lastCap), lookupOp(process));
+  // HOME as runc's setupUser gives it when the env has none: the user's home in the container's passwd, or "/".
+  const env = withHome(process.env ?? [], () => passwdHome(ctx.passwd?.(), process.user.uid) ?? "/");
+  const proc = { ...process, env };
+  plan.push(...identityOps(proc, ctx.lastCap), lookupOp(proc));
   plan.push(op.stdioBlocking());
   if (seccomp && process.noNewPrivileges) plan.push(seccomp);
-  plan.push(execOp(process));
+  plan.push(execOp(proc));
   return plan;
 }

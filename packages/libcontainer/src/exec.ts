@@ -12,10 +12,12 @@ import { ContainerError, notExist } from "./container-error.js";
 import { writePidFile } from "./create.js";
 import { type ExecOverrides, execProcessFromConfig, readProcessFile } from "./exec-process.js";
 import { startExecutor } from "./executor.js";
+import { readText } from "./host-facts.js";
 import * as libc from "./libc.js";
 import { lockContainer } from "./lock.js";
 import { attachForeground } from "./run.js";
 import { sendSeccompListener } from "./seccomp/notify.js";
+import { RootfsResolver, readlink } from "./secure-join.js";
 import type { Process, Spec } from "./spec.js";
 import { containerDir, initAlive } from "./state.js";
 import { ociState } from "./state-json.js";
@@ -131,6 +133,9 @@ async function startProcess(opts: ExecOptions, joined: () => void): Promise<{ pi
     seccomp: config?.linux?.seccomp,
     selinux: existsSync("/sys/fs/selinux/enforce"),
     apparmorAttrDir: existsSync("/proc/self/attr/apparmor/exec"),
+    // Through the init's root, so a file the container has bound over it is the one read; symlinks are
+    // followed inside that root.
+    passwd: () => readText(new RootfsResolver(`/proc/${c.state.pid}/root`, readlink).host("/etc/passwd")),
   });
 
   let io: PreparedIo | undefined;
