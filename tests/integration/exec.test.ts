@@ -10,6 +10,7 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  rmSync,
   writeFileSync,
   writeSync,
 } from "node:fs";
@@ -500,5 +501,17 @@ describe("in process (the libcontainer API)", () => {
     ).rejects.toThrow("parsing x as int for uid failed");
     expect(fds()).toBe(before);
     expect(zombies()).toBe(0);
+  });
+
+  // runc keeps the config in its state; tsrun reads the bundle's, and without it an exec could miss the
+  // container's seccomp filter: refused, not run unconfined.
+  it.skipIf(IS_RUNC)("refuses to exec when the bundle's config.json is gone", async () => {
+    const b = await running("nc1");
+    rmSync(join(b.dir, "config.json"));
+    const file = join(b.dir, "p.json");
+    writeFileSync(file, JSON.stringify({ user: { uid: 0, gid: 0 }, args: ["true"], cwd: "/" }));
+    const r = await rt(b, ["exec", "--process", file, "nc1"]);
+    expect(r.code).toBe(255);
+    expect(r.stderr).toContain("config.json: no such file or directory");
   });
 });

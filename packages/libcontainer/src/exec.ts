@@ -39,12 +39,23 @@ export interface ExecOptions {
   debug?: boolean;
 }
 
-/** The container's config.json, for its process and umask; undefined when the bundle is gone. */
-function readConfig(bundle: string): Spec | undefined {
+/**
+ * The container's config.json: its process is the base of a command-line exec, and every exec gets its seccomp
+ * filter, umask and oom_score_adj. Without it an exec could escape the filter, so a missing one is an error.
+ */
+function readConfig(bundle: string): Spec {
+  const path = join(bundle, "config.json");
+  let text: string;
   try {
-    return JSON.parse(readFileSync(join(bundle, "config.json"), "utf8")) as Spec;
-  } catch {
-    return undefined;
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ContainerError(`open ${path}: ${code === "ENOENT" ? "no such file or directory" : code}`);
+  }
+  try {
+    return JSON.parse(text) as Spec;
+  } catch (e) {
+    throw new ContainerError(`${path}: ${(e as Error).message}`);
   }
 }
 
@@ -98,11 +109,7 @@ async function startProcess(opts: ExecOptions, joined: () => void): Promise<{ pi
   const config = readConfig(c.state.bundle);
   let proc: Process;
   if (opts.processFile) proc = readProcessFile(opts.processFile);
-  else {
-    if (!config)
-      throw new ContainerError(`open ${join(c.state.bundle, "config.json")}: no such file or directory`);
-    proc = execProcessFromConfig(config.process, opts.overrides ?? { args: [] });
-  }
+  else proc = execProcessFromConfig(config.process, opts.overrides ?? { args: [] });
   const mode = ioMode({ terminal: !!proc.terminal, detach: opts.detach, consoleSocket: opts.consoleSocket });
   if (mode.kind === "terminal-foreground") {
     // Born with the caller's size (which wins over a process.json's, as runc resizes from the host at start), so
@@ -127,10 +134,10 @@ async function startProcess(opts: ExecOptions, joined: () => void): Promise<{ pi
     consoleSocket: !!proc.terminal,
     consoleSync: mode.kind === "terminal-foreground",
     preserveFds,
-    umask: config?.process?.user?.umask ?? undefined,
-    oomScoreAdj: config?.process?.oomScoreAdj ?? undefined,
+    umask: config.process?.user?.umask ?? undefined,
+    oomScoreAdj: config.process?.oomScoreAdj ?? undefined,
     lastCap: lastCap(),
-    seccomp: config?.linux?.seccomp,
+    seccomp: config.linux?.seccomp,
     selinux: existsSync("/sys/fs/selinux/enforce"),
     apparmorAttrDir: existsSync("/proc/self/attr/apparmor/exec"),
     // Through the init's root, so a file the container has bound over it is the one read; symlinks are
@@ -156,8 +163,8 @@ async function startProcess(opts: ExecOptions, joined: () => void): Promise<{ pi
         sendSeccompListener({
           pid,
           fd,
-          listenerPath: config?.linux?.seccomp?.listenerPath ?? "",
-          listenerMetadata: config?.linux?.seccomp?.listenerMetadata,
+          listenerPath: config.linux?.seccomp?.listenerPath ?? "",
+          listenerMetadata: config.linux?.seccomp?.listenerMetadata,
           state: ociState(c.state, "running"),
         }),
       onSync: async (label) => {
