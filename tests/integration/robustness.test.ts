@@ -226,6 +226,25 @@ describe("the runtime killed (SIGKILL) during start", () => {
   });
 });
 
+describe.skipIf(IS_RUNC)("errors", () => {
+  it("are one line on stderr and in the --log file, even with a hook's multi-line output", async () => {
+    const b = bundle();
+    b.spec.hooks = { prestart: [{ path: "/bin/sh", args: ["sh", "-c", "echo one; echo two >&2; exit 3"] }] };
+    b.write();
+    const log = join(b.dir, "log.json");
+    const r = await rtq(b, ["create", "--bundle", b.dir, "h1"], {
+      global: ["--root", b.root, "--log", log, "--log-format", "json"],
+    });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/prestart hook #0: exit status 3, output: one.*two/);
+    const lines = readFileSync(log, "utf8").trimEnd().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!).msg).toBe(r.stderr.trimEnd());
+    expect(await cleanUp(b, "h1")).toEqual([]);
+  });
+});
+
 describe("an init that dies before start", () => {
   it("makes start fail at once, and delete clean it", async () => {
     const b = bundle((s) => {

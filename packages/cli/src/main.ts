@@ -91,7 +91,12 @@ function defaultRoot(): string {
   return "/run/tsrun";
 }
 
+/** One line whatever failed: clients read the first line of stderr, and the --log file one object per line. */
 function messageOf(e: unknown): string {
+  return oneLine(rawMessage(e));
+}
+
+function rawMessage(e: unknown): string {
   if (
     e instanceof ContainerError ||
     e instanceof ConfigError ||
@@ -101,4 +106,8 @@ function messageOf(e: unknown): string {
     return e.message;
   if (e instanceof Error) return (e as NodeJS.ErrnoException).code ? e.message : `${e.name}: ${e.message}`;
   return String(e);
+}
+
+function oneLine(s: string): string {
+  return s.trim().replace(/\s*[\r\n]+\s*/g, "; ");
 }
