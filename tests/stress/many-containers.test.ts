@@ -37,6 +37,8 @@ interface Run {
   cgroups: string[];
   pids: number[];
   timings: number[];
+  /** Containers whose `exit 3` ran before the delete. */
+  ranToEnd: number;
 }
 
 /** One container's whole life: create, start, a signal, delete --force; its init is our child, so we reap it. */
@@ -60,16 +62,28 @@ async function lifecycle(run: Run, i: number, shared: string): Promise<void> {
   await startContainer(run.root, id);
   const status = containerState(run.root, id).status;
   if (status !== "running" && status !== "stopped") throw new Error(`${id}: ${status} after start`);
-  if (i % 3 === 0) kill(pid, 15);
+  if (i % 2) {
+    // Deleted once stopped: its program must have run to its end.
+    await settle(() => containerState(run.root, id).status === "stopped", 5000);
+  } else if (i % 4 === 0) kill(pid, 15);
   await deleteContainer(run.root, id, true);
-  // The init is gone (a zombie at most) once delete returns; it is ours to reap.
-  await settle(() => tryReap(pid) !== undefined, 5000);
+  // The init is gone (a zombie at most) once delete returns; it is ours to reap. Its status shows that the
+  // program really ran.
+  let code: number | undefined;
+  await settle(() => {
+    code = tryReap(pid);
+    return code !== undefined;
+  }, 5000);
+  // SIGKILL (137) when the delete came first, SIGTERM (143) before the trap was set.
+  const expected = i % 2 ? [3] : [0, 137, 143];
+  if (!expected.includes(code ?? -1)) throw new Error(`${id}: exit status ${code}, expected ${expected}`);
+  if (code === 3) run.ranToEnd++;
   run.timings.push(performance.now() - t0);
 }
 
 async function many(n: number): Promise<Run> {
   const base = mkdtempSync(join(tmpdir(), "tsrun-stress-"));
-  const run: Run = { base, root: join(base, "state"), cgroups: [], pids: [], timings: [] };
+  const run: Run = { base, root: join(base, "state"), cgroups: [], pids: [], timings: [], ranToEnd: 0 };
   const shared = rootfs();
   let next = 0;
   const failures: unknown[] = [];
@@ -126,6 +140,7 @@ function suite(n: number, timeout: number) {
       await settle(() => leftovers(run).length === 0);
       expect(leftovers(run)).toEqual([]);
       expect(fds()).toEqual(before);
+      expect(run.ranToEnd).toBe(Math.floor(n / 2));
       report(`stress ${n}`, run, ms);
     },
     timeout,
