@@ -220,6 +220,12 @@ describe("the runtime killed (SIGKILL) during start", () => {
       const st = stateOf(b, "s1");
       expect(["created", "running"]).toContain(st?.status);
       expect(alive(pid)).toBe(true);
+      // The state tells the truth: a second start runs a created container, and refuses a running one at once.
+      const t0 = Date.now();
+      const again = await rtq(b, ["start", "s1"]);
+      expect(Date.now() - t0, `delay ${delay}`).toBeLessThan(3000);
+      if (st?.status === "created") expect([again.code, again.stderr]).toEqual([0, ""]);
+      else expect(again.stderr).toContain("already running");
       expect(await cleanUp(b, "s1"), `delay ${delay}`).toEqual([]);
       expect(alive(pid)).toBe(false);
     }

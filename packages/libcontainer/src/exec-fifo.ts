@@ -41,6 +41,10 @@ export async function releaseInit(dir: string, pid: number): Promise<void> {
         throw new ContainerError("cannot start an already running container");
       throw e;
     }
+    // Our open has released the init (or will, when it opens its end): from here the container is running, so the
+    // fifo goes now, not after the byte. A start killed in between must not leave a running program that state
+    // calls created and that a second start waits on until it exits.
+    unlinkSync(path);
     for (;;) {
       // Sync poll first: the init is usually already waiting, and a worker thread costs more than the wait.
       let ready = libc.pollIn([fifo, pidfd], 0);
@@ -59,5 +63,4 @@ export async function releaseInit(dir: string, pid: number): Promise<void> {
     if (fifo >= 0) libc.close(fifo);
     libc.close(pidfd);
   }
-  unlinkSync(path);
 }
