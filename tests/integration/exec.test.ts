@@ -15,15 +15,25 @@ import {
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
-import { createRelay, newPty } from "../../packages/console/src/index.js";
-import { ECHO, getTermios, ICANON } from "../../packages/console/src/termios.js";
+import { ECHO, ICANON } from "../../packages/console/src/termios.js";
 import { ConsoleSocketServer } from "../../packages/fdpass/src/index.js";
 import { capMask } from "../../packages/libcontainer/src/capabilities.js";
 import { execProcess } from "../../packages/libcontainer/src/index.js";
 import { waitExit } from "../../packages/libcontainer/src/libc.js";
-import { type Bundle, collect, IS_RUNC, makeBundle, rt, spawnRt, stateOf, until } from "./helpers.js";
+import {
+  type Bundle,
+  collect,
+  IS_RUNC,
+  inPty,
+  makeBundle,
+  readMaster,
+  rt,
+  spawnRt,
+  stateOf,
+  termWhenReady,
+  until,
+} from "./helpers.js";
 
 const bundles: Bundle[] = [];
 afterEach(() => {
@@ -51,37 +61,6 @@ async function running(
 }
 
 const initPid = (b: Bundle, id: string): number => stateOf(b, id)!.pid;
-
-/** Runs the runtime with a pty slave as its stdio and a given window size; returns the master's output. */
-async function inPty(b: Bundle, args: string[], opts: { rows: number; cols: number; input?: string }) {
-  const { master, slavePath } = newPty();
-  master.resize({ rows: opts.rows, cols: opts.cols });
-  const slave = openSync(slavePath, "r+");
-  const termiosBefore = getTermios(slave);
-  const child = spawnRt(b, args, [slave, slave, slave]);
-  const chunks: Buffer[] = [];
-  const sink = new Writable({
-    write(c: Buffer, _e, cb) {
-      chunks.push(c);
-      cb();
-    },
-  });
-  const relay = createRelay(master, { input: null, output: sink });
-  const exited = collect(child);
-  let during: ReturnType<typeof getTermios> | undefined;
-  if (opts.input) {
-    await until("the prompt", () => Buffer.concat(chunks).toString().includes("ready"), 10_000);
-    during = getTermios(slave);
-    writeSync(master.fd, opts.input);
-  }
-  const res = await exited;
-  const termiosAfter = getTermios(slave);
-  closeSync(slave);
-  relay.shutdown();
-  await relay.done;
-  master.close();
-  return { ...res, out: Buffer.concat(chunks).toString(), termiosBefore, during, termiosAfter };
-}
 
 describe("pass-through, foreground", () => {
   it("relays stdin, stdout and stderr and returns the exit status", async () => {
@@ -160,26 +139,14 @@ describe("pass-through, foreground", () => {
 
   it("forwards SIGTERM to the process and exits with its status; 128+n for a signal", async () => {
     const b = await running("pf5");
-    const child = spawnRt(
-      b,
-      [
-        "exec",
-        "pf5",
-        "sh",
-        "-c",
-        'trap "echo trapped; exit 7" TERM; echo ready; while :; do sleep 0.05; done',
-      ],
-      ["pipe", "pipe", "pipe"],
-    );
-    let out = "";
-    child.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-    });
-    const done = collect(child);
-    await until("ready", () => out.includes("ready"), 10_000);
-    child.kill("SIGTERM");
-    const r = await done;
-    expect(out).toContain("trapped");
+    const r = await termWhenReady(b, [
+      "exec",
+      "pf5",
+      "sh",
+      "-c",
+      'trap "echo trapped; exit 7" TERM; echo ready; while :; do sleep 0.05; done',
+    ]);
+    expect(r.stdout).toContain("trapped");
     expect(r.code).toBe(7);
     const k = await rt(b, ["exec", "pf5", "sh", "-c", "kill -9 $$"]);
     expect(k.code).toBe(137);
@@ -331,14 +298,14 @@ describe("new terminal, foreground", () => {
     const r = await inPty(
       b,
       ["exec", "-t", "tf1", "sh", "-c", "stty size; tty; echo ready; read line; echo got:$line; exit 4"],
-      { rows: 33, cols: 111, input: "typed\r" },
+      { rows: 33, cols: 111, input: "typed\r", ready: "ready" },
     );
     expect(r.out).toContain("33 111\r\n");
     expect(r.out).toMatch(/\/dev\/pts\/\d+\r\n/);
     expect(r.out).toContain("got:typed\r\n");
     expect(r.out).not.toContain("\r\r\n");
     expect(r.termiosBefore.lflag & (ICANON | ECHO)).toBe(ICANON | ECHO);
-    expect(r.during!.lflag & (ICANON | ECHO)).toBe(0);
+    expect(r.termiosDuring!.lflag & (ICANON | ECHO)).toBe(0);
     expect(r.termiosAfter).toEqual(r.termiosBefore);
     expect(r.code).toBe(4);
   });
@@ -369,18 +336,7 @@ describe("new terminal, detached", () => {
       const pid = Number(readFileSync(pidFile, "utf8"));
       expect(existsSync(`/proc/${pid}`)).toBe(true);
       writeSync(m.fd, "echo hi-$((6*7)) $(tty); exit\n");
-      let text = "";
-      const buf = Buffer.alloc(4096);
-      const { readSync } = await import("node:fs");
-      const end = Date.now() + 5000;
-      while (!/hi-42 \/dev\/pts\/\d+/.test(text) && Date.now() < end) {
-        try {
-          const n = readSync(m.fd, buf);
-          text += buf.subarray(0, n).toString();
-        } catch {
-          break;
-        }
-      }
+      const text = readMaster(m.fd, (t) => /hi-42 \/dev\/pts\/\d+/.test(t));
       closeSync(m.fd);
       expect(text).toMatch(/hi-42 \/dev\/pts\/\d+/);
     } finally {

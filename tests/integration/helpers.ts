@@ -13,15 +13,20 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readSync,
   renameSync,
   rmSync,
   statSync,
   writeFileSync,
+  writeSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
+import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { afterEach, expect } from "vitest";
+import { type Console, createRelay, newPty } from "../../packages/console/src/index.js";
+import { getTermios, type Termios } from "../../packages/console/src/termios.js";
 import { defaultSpec, type Spec } from "../../packages/libcontainer/src/index.js";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
@@ -255,4 +260,85 @@ export async function stateJson(b: Bundle, id: string): Promise<Record<string, u
   const r = await rtq(b, ["state", id]);
   if (r.code !== 0) throw new Error(`state ${id} failed (${r.code}): ${r.stderr}`);
   return JSON.parse(r.stdout);
+}
+
+/**
+ * Runs the runtime with a pty slave as its stdio (window rows x cols, 24x80 unless given); returns what came out of
+ * the master, the exit status and the slave's termios before and after. `input` is typed into the master once the
+ * output shows `ready` (whose termios is returned as termiosDuring), or after 300 ms without it; `during` runs while
+ * the runtime does.
+ */
+export async function inPty(
+  b: Bundle,
+  args: string[],
+  opts: {
+    rows?: number;
+    cols?: number;
+    input?: string;
+    ready?: string;
+    during?: (pid: number, master: Console, slave: number, output: () => string) => Promise<void>;
+  } = {},
+): Promise<Result & { out: string; termiosBefore: Termios; termiosDuring?: Termios; termiosAfter: Termios }> {
+  const { master, slavePath } = newPty();
+  master.resize({ rows: opts.rows ?? 24, cols: opts.cols ?? 80 });
+  const slave = openSync(slavePath, "r+");
+  const termiosBefore = getTermios(slave);
+  const child = spawnRt(b, args, [slave, slave, slave]);
+  const chunks: Buffer[] = [];
+  const output = () => Buffer.concat(chunks).toString();
+  const sink = new Writable({
+    write(c: Buffer, _e, cb) {
+      chunks.push(c);
+      cb();
+    },
+  });
+  const relay = createRelay(master, { input: null, output: sink });
+  const exited = collect(child);
+  let termiosDuring: Termios | undefined;
+  if (opts.input) {
+    const ready = opts.ready;
+    if (ready === undefined) await new Promise((r) => setTimeout(r, 300));
+    else {
+      await until("the prompt", () => output().includes(ready), 10_000);
+      termiosDuring = getTermios(slave);
+    }
+    writeSync(master.fd, opts.input);
+  }
+  if (opts.during) await opts.during(child.pid!, master, slave, output);
+  const res = await exited;
+  const termiosAfter = getTermios(slave);
+  closeSync(slave);
+  relay.shutdown();
+  await relay.done;
+  master.close();
+  return { ...res, out: output(), termiosBefore, termiosDuring, termiosAfter };
+}
+
+/** Reads a console master until the text read so far passes `done` or `ms` have passed; returns that text. */
+export function readMaster(fd: number, done: (text: string) => boolean, ms = 5000): string {
+  let text = "";
+  const buf = Buffer.alloc(4096);
+  const end = Date.now() + ms;
+  while (!done(text) && Date.now() < end) {
+    try {
+      const n = readSync(fd, buf);
+      text += buf.subarray(0, n).toString();
+    } catch {
+      break;
+    }
+  }
+  return text;
+}
+
+/** Runs the runtime with piped stdio and sends it SIGTERM once its stdout shows "ready"; returns how it ended. */
+export async function termWhenReady(b: Bundle, args: string[]): Promise<Result> {
+  const child = spawnRt(b, args, ["pipe", "pipe", "pipe"]);
+  let out = "";
+  child.stdout!.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  const done = collect(child);
+  await until("ready", () => out.includes("ready"), 10_000);
+  child.kill("SIGTERM");
+  return done;
 }

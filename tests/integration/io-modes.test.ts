@@ -2,12 +2,10 @@
 // cases run the runtime inside a real pseudo-terminal.
 import { closeSync, openSync } from "node:fs";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Console, createRelay, newPty } from "../../packages/console/src/index.js";
 import { ECHO, getTermios, ICANON, type Termios } from "../../packages/console/src/termios.js";
 import { ConsoleSocketServer } from "../../packages/fdpass/src/index.js";
-import { type Bundle, collect, makeBundle, rt, spawnRt, stateOf, until } from "./helpers.js";
+import { type Bundle, inPty, makeBundle, readMaster, rt, stateOf, termWhenReady, until } from "./helpers.js";
 
 const bundles: Bundle[] = [];
 afterEach(() => {
@@ -17,47 +15,6 @@ function bundle(edit?: Parameters<typeof makeBundle>[0]): Bundle {
   const b = makeBundle(edit);
   bundles.push(b);
   return b;
-}
-
-/** Runs the runtime with a pty slave as its stdio; returns what came out of the master and the exit status. */
-async function inPty(
-  b: Bundle,
-  args: string[],
-  opts: {
-    rows?: number;
-    cols?: number;
-    input?: string;
-    during?: (pid: number, master: Console, slave: number, output: () => string) => Promise<void>;
-  } = {},
-) {
-  const { master, slavePath } = newPty();
-  master.resize({ rows: opts.rows ?? 24, cols: opts.cols ?? 80 });
-  const slave = openSync(slavePath, "r+");
-  const termiosBefore = getTermios(slave);
-  const child = spawnRt(b, args, [slave, slave, slave]);
-  const chunks: Buffer[] = [];
-  const sink = new Writable({
-    write(c: Buffer, _e, cb) {
-      chunks.push(c);
-      cb();
-    },
-  });
-  const before = master.size();
-  const relay = createRelay(master, { input: null, output: sink });
-  const exited = collect(child);
-  if (opts.input) {
-    await new Promise((r) => setTimeout(r, 300));
-    const { writeSync } = await import("node:fs");
-    writeSync(master.fd, opts.input);
-  }
-  if (opts.during) await opts.during(child.pid!, master, slave, () => Buffer.concat(chunks).toString());
-  const res = await exited;
-  const termiosAfter = getTermios(slave);
-  closeSync(slave);
-  relay.shutdown();
-  await relay.done;
-  master.close();
-  return { ...res, out: Buffer.concat(chunks), before, termiosBefore, termiosAfter };
 }
 
 describe("pass-through, foreground", () => {
@@ -89,16 +46,8 @@ describe("pass-through, foreground", () => {
         'trap "echo trapped; exit 7" TERM; echo ready; while :; do sleep 0.05; done',
       ];
     });
-    const child = spawnRt(b, ["run", "fg3"], ["pipe", "pipe", "pipe"]);
-    let out = "";
-    child.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-    });
-    const done = collect(child);
-    await until("ready", () => out.includes("ready"), 10_000);
-    child.kill("SIGTERM");
-    const r = await done;
-    expect(out).toContain("trapped");
+    const r = await termWhenReady(b, ["run", "fg3"]);
+    expect(r.stdout).toContain("trapped");
     expect(r.code).toBe(7);
   });
 
@@ -149,7 +98,7 @@ describe("new terminal, foreground", () => {
       s.process!.args = ["sh", "-c", "stty size; tty; read line; echo got:$line; exit 4"];
     });
     const r = await inPty(b, ["run", "tty1"], { rows: 33, cols: 111, input: "typed\r" });
-    const text = r.out.toString();
+    const text = r.out;
     expect(text).toContain("33 111\r\n");
     expect(text).toMatch(/\/dev\/pts\/\d+\r\n/);
     expect(text).toContain("got:typed\r\n");
@@ -166,7 +115,7 @@ describe("new terminal, foreground", () => {
     });
     const r = await inPty(b, ["run", "tty2"]);
     expect(r.code).toBe(0);
-    expect(r.out.toString().split("a").length - 1).toBe(size);
+    expect(r.out.split("a").length - 1).toBe(size);
   });
 
   it("restores the host terminal and follows a resize", async () => {
@@ -191,7 +140,7 @@ describe("new terminal, foreground", () => {
         writeSync(master.fd, "go\r");
       },
     });
-    const text = r.out.toString();
+    const text = r.out;
     expect(sizeBefore).toEqual({ rows: 20, cols: 70, xpixel: 0, ypixel: 0 });
     // Raw while the container runs, exactly as before once the runtime is gone.
     expect(r.termiosBefore.lflag & (ICANON | ECHO)).toBe(ICANON | ECHO);
@@ -219,19 +168,9 @@ describe("new terminal, detached", () => {
       // runc 1.1 sends "/dev/ptmx", later runc and tsrun the slave's path.
       expect(m.name).toMatch(/^\/dev\/(pts\/\d+|ptmx)$/);
       expect(stateOf(b, "ttyd")?.status).toBe("running");
-      const { writeSync, readSync } = await import("node:fs");
+      const { writeSync } = await import("node:fs");
       writeSync(m.fd, "echo hi-$((6*7)); exit\n");
-      let text = "";
-      const buf = Buffer.alloc(4096);
-      const end = Date.now() + 5000;
-      while (!text.includes("hi-42") && Date.now() < end) {
-        try {
-          const n = readSync(m.fd, buf);
-          text += buf.subarray(0, n).toString();
-        } catch {
-          break;
-        }
-      }
+      const text = readMaster(m.fd, (t) => t.includes("hi-42"));
       closeSync(m.fd);
       expect(text).toContain("hi-42");
     } finally {
