@@ -10,56 +10,21 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
-  rmSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { op, type Plan } from "../../packages/libcontainer/src/plan.js";
-import { runPlan } from "./harness.js";
+import { ENV, inRoot, MS_BIND, MS_NODEV, MS_NOSUID, runPlan, useScratch } from "./harness.js";
 
-const CLONE_NEWNS = 0x20000;
-const CLONE_NEWPID = 0x20000000;
-const MS_NOSUID = 2;
-const MS_NODEV = 4;
-const MS_NOEXEC = 8;
-const MS_BIND = 4096;
-const MS_REC = 16384;
-const MS_PRIVATE = 1 << 18;
-const ENV = ["PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"];
-
-let top: string;
-let base: string;
-
-beforeAll(() => {
-  execFileSync("make", ["-s", "-C", new URL("../../native", import.meta.url).pathname]);
-  top = mkdtempSync(join(tmpdir(), "tsrun-copyup-"));
-  chmodSync(top, 0o755);
-  base = join(top, "base");
-  execFileSync("bash", [new URL("../../tools/rootfs/make-rootfs.sh", import.meta.url).pathname, base]);
-});
-
-afterAll(() => {
-  if (top) rmSync(top, { recursive: true, force: true });
-});
-
-function freshRootfs(name: string): string {
-  const dir = join(top, name);
-  execFileSync("cp", ["-a", base, dir]);
-  return dir;
-}
+const scratch = useScratch("tsrun-copyup-");
+const freshRootfs = scratch.fresh;
 
 /** Private propagation, the rootfs bound on itself, the resolution root, then `extra` and a shell in the root. */
 function plan(rootfs: string, extra: Plan, script: string): Plan {
   return [
-    op.clone(CLONE_NEWNS | CLONE_NEWPID),
-    op.initBegin(),
-    op.mount("", "/", "", MS_REC | MS_PRIVATE, ""),
-    op.mount(rootfs, rootfs, "", MS_BIND | MS_REC, ""),
-    op.root(rootfs),
-    op.mount("proc", `${rootfs}/proc`, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, ""),
+    ...inRoot(rootfs),
     ...extra,
     op.pivotRoot(rootfs),
     op.chdir("/"),
@@ -126,7 +91,7 @@ describe("tsrun-exec: OP_MOUNT_COPYUP", () => {
 
   it("refuses a target that is a symlink, mounting nothing and copying nothing", async () => {
     const rootfs = freshRootfs("linked");
-    const outside = mkdtempSync(join(top, "outside-"));
+    const outside = mkdtempSync(join(scratch.top, "outside-"));
     writeFileSync(join(outside, "secret"), "host\n");
     symlinkSync(outside, join(rootfs, "data"));
     const r = await runPlan(

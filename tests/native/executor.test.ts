@@ -1,71 +1,47 @@
 // tsrun-exec against real namespaces, mounts and ptys: hand-built plans, the protocol spoken as the lifecycle will.
 import { execFileSync } from "node:child_process";
-import {
-  chmodSync,
-  closeSync,
-  constants,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  readSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { closeSync, constants, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { op, type Plan } from "../../packages/libcontainer/src/plan.js";
-import { runPlan } from "./harness.js";
+import {
+  bindRootfs,
+  CLONE_NEWIPC,
+  CLONE_NEWNET,
+  CLONE_NEWNS,
+  CLONE_NEWPID,
+  CLONE_NEWUSER,
+  CLONE_NEWUTS,
+  MS_BIND,
+  MS_NODEV,
+  MS_NOEXEC,
+  MS_NOSUID,
+  MS_PRIVATE,
+  MS_RDONLY,
+  MS_REC,
+  MS_REMOUNT,
+  MS_SHARED,
+  makedev,
+  mountProc,
+  ENV as PATH_ENV,
+  runPlan,
+  S_IFCHR,
+  useScratch,
+} from "./harness.js";
 import { close, O_CLOEXEC, O_PATH, open, readAll, recvFd, socketpair } from "./libc.js";
 
-const CLONE_NEWNS = 0x20000;
-const CLONE_NEWUTS = 0x04000000;
-const CLONE_NEWIPC = 0x08000000;
-const CLONE_NEWUSER = 0x10000000;
-const CLONE_NEWPID = 0x20000000;
-const CLONE_NEWNET = 0x40000000;
-const MS_NOSUID = 2;
-const MS_NODEV = 4;
-const MS_NOEXEC = 8;
-const MS_REMOUNT = 32;
-const MS_BIND = 4096;
-const MS_REC = 16384;
-const MS_RDONLY = 1;
-const MS_PRIVATE = 1 << 18;
-const MS_SHARED = 1 << 20;
-const S_IFCHR = 0o020000;
-const makedev = (major: number, minor: number) => (major << 8) | minor;
 const CAP_CHOWN = 0;
 const CAP_KILL = 5;
 const CAP_NET_BIND_SERVICE = 10;
 
-const ENV = ["PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "HOME=/root"];
+const ENV = [...PATH_ENV, "HOME=/root"];
 
-let top: string;
-let rootfs: string;
-
-beforeAll(() => {
-  execFileSync("make", ["-s", "-C", new URL("../../native", import.meta.url).pathname]);
-  top = mkdtempSync(join(tmpdir(), "tsrun-exec-"));
-  // World-traversable, so a user-namespaced root (host uid 100000) can reach the rootfs too.
-  chmodSync(top, 0o755);
-  rootfs = join(top, "rootfs");
-  execFileSync("bash", [new URL("../../tools/rootfs/make-rootfs.sh", import.meta.url).pathname, rootfs]);
-});
-
-afterAll(() => {
-  // Every mount was made in a container's own mount namespace and died with it; nothing is mounted on the host.
-  if (top) rmSync(top, { recursive: true, force: true });
-});
+const scratch = useScratch("tsrun-exec-", "rootfs");
 
 /** The rootfs part of a plan: private propagation, the rootfs bound on itself, proc, a tmpfs /dev, pivot. */
 function rootfsOps(opts: { devices: boolean; devpts?: boolean }): Plan {
-  const plan: Plan = [
-    op.mount("", "/", "", MS_REC | MS_PRIVATE, ""),
-    op.mount(rootfs, rootfs, "", MS_BIND | MS_REC, ""),
-    op.mount("proc", `${rootfs}/proc`, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, ""),
-  ];
+  const { rootfs } = scratch;
+  const plan: Plan = [...bindRootfs(rootfs), mountProc(rootfs)];
   if (opts.devices) {
     plan.push(
       op.mount("tmpfs", `${rootfs}/dev`, "tmpfs", MS_NOSUID, "mode=755,size=65536k"),
@@ -153,6 +129,7 @@ describe("tsrun-exec", () => {
   });
 
   it("reports a failed mount with the op, the object and the errno text, and the init exits 1", async () => {
+    const { rootfs } = scratch;
     const plan: Plan = [
       op.clone(CLONE_NEWNS | CLONE_NEWPID),
       op.initBegin(),
@@ -167,12 +144,12 @@ describe("tsrun-exec", () => {
   });
 
   it("reports a failed pivot_root with the path", async () => {
+    const { rootfs } = scratch;
     // On a mount of its own but not its root: pivot_root refuses with EINVAL.
     const plan: Plan = [
       op.clone(CLONE_NEWNS),
       op.initBegin(),
-      op.mount("", "/", "", MS_REC | MS_PRIVATE, ""),
-      op.mount(rootfs, rootfs, "", MS_BIND | MS_REC, ""),
+      ...bindRootfs(rootfs),
       op.pivotRoot(`${rootfs}/etc`),
     ];
     const r = await runPlan(plan);
@@ -313,7 +290,7 @@ describe("tsrun-exec", () => {
   });
 
   it("blocks in OP_FIFO_WAIT until the fifo is opened for reading", async () => {
-    const fifo = join(top, "exec.fifo");
+    const fifo = join(scratch.top, "exec.fifo");
     execFileSync("mkfifo", ["-m", "0622", fifo]);
     const pathFd = open(fifo, O_PATH | O_CLOEXEC);
     const plan: Plan = [op.fifoWait(), op.exec("/bin/busybox", ["echo", "started"], ENV)];
@@ -337,14 +314,14 @@ describe("tsrun-exec", () => {
   });
 
   it("binds read-only with a remount, applies propagation-only ops, masks and write-protects paths", async () => {
-    const data = join(top, "data");
+    const { rootfs } = scratch;
+    const data = join(scratch.top, "data");
     mkdirSync(data, { recursive: true });
     writeFileSync(join(data, "hello"), "from the host\n");
     const plan: Plan = [
       op.clone(NAMESPACES),
       op.initBegin(),
-      op.mount("", "/", "", MS_REC | MS_PRIVATE, ""),
-      op.mount(rootfs, rootfs, "", MS_BIND | MS_REC, ""),
+      ...bindRootfs(rootfs),
       op.mkdirAll(`${rootfs}/mnt/data/deep`, 0o755),
       op.mount(data, `${rootfs}/mnt/data/deep`, "", MS_BIND | MS_RDONLY | MS_NOSUID, ""),
       op.mount("", `${rootfs}/mnt/data/deep`, "", MS_SHARED, ""),
@@ -421,7 +398,7 @@ describe("tsrun-exec", () => {
   });
 
   it("runs hooks with the state from FRAME_OK on stdin and reports their failures", async () => {
-    const out = join(top, "hook-stdin");
+    const out = join(scratch.top, "hook-stdin");
     const state = '{"ociVersion":"1.2.0","id":"x","pid":42}';
     const hook = (label: string, script: string, timeout = 0) =>
       op.hook(label, "/bin/sh", timeout, ["sh", "-c", script], ["PATH=/bin:/usr/bin"]);
@@ -456,11 +433,11 @@ describe("tsrun-exec", () => {
   });
 
   it("switches root with --no-pivot's move and chroot", async () => {
+    const { rootfs } = scratch;
     const plan: Plan = [
       op.clone(CLONE_NEWNS | CLONE_NEWPID),
       op.initBegin(),
-      op.mount("", "/", "", MS_REC | MS_PRIVATE, ""),
-      op.mount(rootfs, rootfs, "", MS_BIND | MS_REC, ""),
+      ...bindRootfs(rootfs),
       op.mount("proc", `${rootfs}/proc`, "proc", 0, ""),
       op.moveRoot(rootfs),
       op.exec("/bin/sh", ["sh", "-c", "cat /etc/hostname; echo $$; ls /proc/1/root/bin/busybox"], ENV),
@@ -508,7 +485,7 @@ describe("tsrun-exec", () => {
     expect(r.stage0).toBe(1);
     expect(r.pid).toBeUndefined();
     const early = await runPlan([
-      op.mount("tmpfs", top, "tmpfs", 0, ""),
+      op.mount("tmpfs", scratch.top, "tmpfs", 0, ""),
       op.clone(CLONE_NEWNS),
       op.initBegin(),
     ]);
@@ -524,6 +501,6 @@ describe("tsrun-exec", () => {
   });
 
   it("leaves no mount behind on the host", () => {
-    expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(top);
+    expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(scratch.top);
   });
 });

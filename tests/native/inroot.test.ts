@@ -1,70 +1,47 @@
 // tsrun-exec's own defences, which do not trust the plan's paths: OP_ROOT resolution (symlinks in the image or
 // swapped in, magic links), masks over symlinks and a fake /dev/null, the ptmx/slave/console checks, and the
 // cwd check. Each test builds the hostile rootfs and shows the op refuses or stays inside.
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import {
-  chmodSync,
   existsSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { op, type Plan } from "../../packages/libcontainer/src/plan.js";
-import { runPlan } from "./harness.js";
+import {
+  bindRootfs,
+  CLONE_NEWNS,
+  CLONE_NEWPID,
+  ENV,
+  inRoot,
+  MS_BIND,
+  MS_NOEXEC,
+  MS_NOSUID,
+  makedev,
+  mountProc,
+  runPlan,
+  S_IFCHR,
+  useScratch,
+} from "./harness.js";
 import { close, O_CLOEXEC, open, socketpair } from "./libc.js";
 
-const CLONE_NEWNS = 0x20000;
-const CLONE_NEWPID = 0x20000000;
-const MS_NOSUID = 2;
-const MS_NODEV = 4;
-const MS_NOEXEC = 8;
-const MS_BIND = 4096;
-const MS_REC = 16384;
-const MS_PRIVATE = 1 << 18;
-const S_IFCHR = 0o020000;
-const makedev = (major: number, minor: number) => (major << 8) | minor;
 const O_DIRECTORY = 0o200000;
-const ENV = ["PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"];
 
-let top: string;
-let base: string;
-
-beforeAll(() => {
-  execFileSync("make", ["-s", "-C", new URL("../../native", import.meta.url).pathname]);
-  top = mkdtempSync(join(tmpdir(), "tsrun-inroot-"));
-  chmodSync(top, 0o755);
-  base = join(top, "base");
-  execFileSync("bash", [new URL("../../tools/rootfs/make-rootfs.sh", import.meta.url).pathname, base]);
-});
-
-afterAll(() => {
-  if (top) rmSync(top, { recursive: true, force: true });
-});
-
+const scratch = useScratch("tsrun-inroot-");
 /** A fresh copy of the busybox rootfs, for one test to make hostile. */
-function freshRootfs(name: string): string {
-  const dir = join(top, name);
-  execFileSync("cp", ["-a", base, dir]);
-  return dir;
-}
+const freshRootfs = scratch.fresh;
 
 /** Private propagation, the rootfs bound on itself, the resolution root, proc and a tmpfs /dev with null. */
 function setup(rootfs: string, extra: Plan = []): Plan {
   return [
-    op.clone(CLONE_NEWNS | CLONE_NEWPID),
-    op.initBegin(),
-    op.mount("", "/", "", MS_REC | MS_PRIVATE, ""),
-    op.mount(rootfs, rootfs, "", MS_BIND | MS_REC, ""),
-    op.root(rootfs),
-    op.mount("proc", `${rootfs}/proc`, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, ""),
+    ...inRoot(rootfs),
     op.mount("tmpfs", `${rootfs}/dev`, "tmpfs", MS_NOSUID, "mode=755"),
     op.mknod(`${rootfs}/dev/null`, S_IFCHR | 0o666, makedev(1, 3), 0, 0),
     ...extra,
@@ -147,8 +124,7 @@ describe("tsrun-exec: targets resolved inside the root (OP_ROOT)", () => {
     const r = await runPlan([
       op.clone(CLONE_NEWNS | CLONE_NEWPID),
       op.initBegin(),
-      op.mount("", "/", "", MS_REC | MS_PRIVATE, ""),
-      op.mount(rootfs, rootfs, "", MS_BIND | MS_REC, ""),
+      ...bindRootfs(rootfs),
       op.root(rootfs),
       op.mount("tmpfs", `${rootfs}/dev`, "tmpfs", MS_NOSUID, "mode=755"),
       op.symlink("/etc/passwd", `${rootfs}/dev/null`),
@@ -163,8 +139,8 @@ describe("tsrun-exec: targets resolved inside the root (OP_ROOT)", () => {
 
 describe("tsrun-exec: OP_ROOT against a process racing the setup (CVE-2021-30465)", () => {
   it("never creates outside while a directory of the rootfs is swapped with a symlink to the host", async () => {
-    const rootfs = join(top, "race-rootfs");
-    const outside = join(top, "race-outside");
+    const rootfs = join(scratch.top, "race-rootfs");
+    const outside = join(scratch.top, "race-outside");
     mkdirSync(join(rootfs, "data"), { recursive: true });
     mkdirSync(outside);
     symlinkSync(outside, join(rootfs, "data.link"));
@@ -183,8 +159,7 @@ describe("tsrun-exec: OP_ROOT against a process racing the setup (CVE-2021-30465
       runPlan([
         op.clone(CLONE_NEWNS),
         op.initBegin(),
-        op.mount("", "/", "", MS_REC | MS_PRIVATE, ""),
-        op.mount(rootfs, rootfs, "", MS_BIND | MS_REC, ""),
+        ...bindRootfs(rootfs),
         ...(rooted ? [op.root(rootfs)] : []),
         op.mkdirAll(`${rootfs}/data/m${i}/deep`, 0o755),
         op.exec("/bin/true", ["true"], ENV),
@@ -283,16 +258,15 @@ describe("tsrun-exec: the console's ptmx, slave and /dev/console are checked (CV
 describe("tsrun-exec: OP_CHDIR checks the cwd is inside the root (CVE-2024-21626)", () => {
   it("refuses a cwd reached through an fd of a host directory, with and without a resolution root", async () => {
     const rootfs = freshRootfs("cwd");
-    const hostDir = open(top, O_DIRECTORY | O_CLOEXEC);
+    const hostDir = open(scratch.top, O_DIRECTORY | O_CLOEXEC);
     try {
       // Without OP_ROOT (as `tsrun exec` has none): the chdir works, the check after it catches it.
       const plain = await runPlan(
         [
           op.clone(CLONE_NEWNS | CLONE_NEWPID),
           op.initBegin(),
-          op.mount("", "/", "", MS_REC | MS_PRIVATE, ""),
-          op.mount(rootfs, rootfs, "", MS_BIND | MS_REC, ""),
-          op.mount("proc", `${rootfs}/proc`, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, ""),
+          ...bindRootfs(rootfs),
+          mountProc(rootfs),
           op.pivotRoot(rootfs),
           op.chdir("/proc/self/fd/4"),
           sh("pwd"),
@@ -322,6 +296,6 @@ describe("tsrun-exec: OP_CHDIR checks the cwd is inside the root (CVE-2024-21626
   });
 
   it("leaves no mount behind on the host", () => {
-    expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(top);
+    expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(scratch.top);
   });
 });
