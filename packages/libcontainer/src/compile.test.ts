@@ -28,23 +28,15 @@ import {
 } from "./namespaces.js";
 import { type Op, OpCode, type Plan } from "./plan.js";
 import type { Spec } from "./spec.js";
-import { containerdSpec, podmanSpec } from "./test-specs.js";
+import { containerdSpec, podmanSpec, testHost } from "./test-specs.js";
 
 const R = "/b/rootfs";
 
-const host: HostFacts = {
+const host: HostFacts = testHost({
   pathKind: (p) => (p.startsWith("/missing") ? "missing" : /\.(conf|txt)$|\/hosts$/.test(p) ? "file" : "dir"),
-  readlink: () => null,
-  kcore: false,
-  cgroup: { version: 2 },
-  lastCap: 40,
-  rootlessEuid: false,
-  egid: 0,
-  selinux: false,
-  apparmorAttrDir: false,
   readText: (p) =>
     p === `${R}/etc/passwd` ? "root:x:0:0:root:/root:/bin/sh\nu:x:1000:1000::/home/u:/bin/sh\n" : undefined,
-};
+});
 
 const ctx = (over: Partial<CompileContext> = {}): CompileContext => ({
   bundle: "/b",

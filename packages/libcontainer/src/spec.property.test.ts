@@ -12,10 +12,9 @@ import { compilePlan } from "./compile.js";
 import { ContainerError } from "./container-error.js";
 import { defaultSpec } from "./default-spec.js";
 import { ConfigError } from "./errors.js";
-import type { HostFacts } from "./host-facts.js";
 import { encodePlan } from "./plan-codec.js";
 import { allPaths, type Json, mutate, mutation } from "./spec-arbitraries.js";
-import { containerdSpec, podmanSpec } from "./test-specs.js";
+import { containerdSpec, podmanSpec, testHost } from "./test-specs.js";
 import { parseSpec, validateSpec } from "./validate.js";
 
 const RUNS = Number(process.env.TSRUN_PROPERTY_RUNS) || 500;
@@ -24,17 +23,7 @@ const bundle = mkdtempSync(join(tmpdir(), "tsrun-prop-"));
 mkdirSync(join(bundle, "rootfs"));
 afterAll(() => rmSync(bundle, { recursive: true, force: true }));
 
-const host: Partial<HostFacts> = {
-  pathKind: (p) => (p.endsWith(".conf") || p.endsWith("/hosts") ? "file" : "dir"),
-  readlink: () => null,
-  kcore: false,
-  cgroup: { version: 2 },
-  lastCap: 40,
-  rootlessEuid: false,
-  egid: 0,
-  selinux: false,
-  apparmorAttrDir: false,
-};
+const host = testHost({ pathKind: (p) => (p.endsWith(".conf") || p.endsWith("/hosts") ? "file" : "dir") });
 
 function seeds(): Json[] {
   const d = defaultSpec();

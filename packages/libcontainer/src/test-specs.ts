@@ -1,5 +1,24 @@
-// Specs in the shape real clients write (see ../shared/clients.md), for validation and compile tests.
+// Specs in the shape real clients write (see ../shared/clients.md), and the host they compile for, for validation
+// and compile tests.
+import type { HostFacts } from "./host-facts.js";
 import type { Spec } from "./spec.js";
+
+/**
+ * The host compile tests assume: root on cgroup v2, no SELinux, no AppArmor attr dir, no /proc/kcore,
+ * CAP_LAST_CAP 40, every path a directory; `over` changes any of it.
+ */
+export const testHost = (over: Partial<HostFacts> = {}): HostFacts => ({
+  pathKind: () => "dir",
+  readlink: () => null,
+  kcore: false,
+  cgroup: { version: 2 },
+  lastCap: 40,
+  rootlessEuid: false,
+  egid: 0,
+  selinux: false,
+  apparmorAttrDir: false,
+  ...over,
+});
 
 const CONTAINERD_CAPS = [
   "CAP_CHOWN",

@@ -1,20 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { type CompileContext, compilePlan, SYNC_LABELS } from "../compile.js";
-import type { HostFacts } from "../host-facts.js";
 import { OpCode, type Plan } from "../plan.js";
-import { podmanSpec } from "../test-specs.js";
+import { podmanSpec, testHost } from "../test-specs.js";
 
-const host: HostFacts = {
-  pathKind: () => "dir",
-  readlink: () => null,
-  kcore: false,
-  cgroup: { version: 2 },
-  lastCap: 40,
-  rootlessEuid: false,
-  egid: 0,
-  selinux: false,
-  apparmorAttrDir: false,
-};
 const ctx: CompileContext = {
   bundle: "/b",
   rootfs: "/r",
@@ -22,7 +10,7 @@ const ctx: CompileContext = {
   consoleSocket: false,
   fifo: true,
   preserveFds: 0,
-  host,
+  host: testHost(),
 };
 const at = (plan: Plan, code: OpCode): number => plan.findIndex((o) => o.code === code);
 
