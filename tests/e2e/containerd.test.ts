@@ -9,10 +9,8 @@ import {
   busyCgroupsUnder,
   cgroupsUnder,
   E2E,
-  killProcesses,
+  FACTS,
   makeRootfs,
-  mountsUnder,
-  processesUnder,
   RUNTIME,
   removeCgroups,
   removeState,
@@ -20,31 +18,18 @@ import {
   runInPty,
   sleep,
   stateEntries,
+  sweep,
   tempBase,
-  unmountUnder,
   until,
+  WAIT_SIZE,
 } from "./helpers.js";
 
 const T = 60_000;
-const FACTS = [
-  'grep -E "^(CapEff|CapBnd|NoNewPrivs|Seccomp):" /proc/self/status',
-  'echo "umask=$(umask) nofile=$(ulimit -n)"',
-  'echo "timer_list=$(wc -c < /proc/timer_list) firmware=$(ls /sys/firmware | wc -l)"',
-  "(echo x > /proc/sys/kernel/domainname) 2>/dev/null && echo proc-sys-rw || echo proc-sys-ro",
-  "echo dev: $(ls /dev)",
-  'echo "fd=$(readlink /dev/fd) null=$(echo x > /dev/null && echo ok) zero=$(head -c 3 /dev/zero | wc -c)"',
-  'mount | grep -E " /(proc|sys|dev|dev/pts|dev/shm|dev/mqueue|run|sys/fs/cgroup) " | cut -d" " -f1-5 | sort',
-].join("; ");
-/**
- * ctr sizes the container's terminal only after start, so wait for a size before printing it.
- */
 /**
  * Cases that check a process's output pause before it exits: under load ctr 1.6 sometimes deletes the process, and
  * cancels its output copy, before the last output has reached ctr (seen with runc as often as with tsrun).
  */
 const PAUSE = "sleep 0.2";
-const WAIT_SIZE =
-  'for i in $(seq 50); do s=$(stty size 2>/dev/null); case "$s" in ""|"0 0") sleep 0.1;; *) break;; esac; done; echo "size=$s"';
 
 describe.skipIf(!E2E)(`containerd with ${RUNTIME}`, () => {
   let base: string;
@@ -110,12 +95,7 @@ describe.skipIf(!E2E)(`containerd with ${RUNTIME}`, () => {
     const leftTasks = (await ctr(["task", "ls", "-q"])).stdout.trim();
     const leftContainers = (await ctr(["container", "ls", "-q"])).stdout.trim();
     await cd.stop();
-    await sleep(200);
-    const marker = `/${cd.ns}/`;
-    const procs = processesUnder([base], [marker]);
-    killProcesses([base], [marker]);
-    const mounts = mountsUnder([base]);
-    unmountUnder([base]);
+    const { procs, mounts } = await sweep(base, `/${cd.ns}/`);
     const state = stateEntries(cd.shimRoot, () => true);
     const defaultState = ["/run/tsrun", "/run/runc"].flatMap((r) =>
       stateEntries(r, (n) => n.startsWith("e2e-")),

@@ -25,6 +25,24 @@ export const ENV: NodeJS.ProcessEnv = {
   PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 };
 
+/**
+ * A shell line that prints what a container's process sees of its runtime: capabilities, no_new_privs, seccomp,
+ * umask and nofile, masked and read-only paths, /dev and the mounts.
+ */
+export const FACTS = [
+  'grep -E "^(CapEff|CapBnd|NoNewPrivs|Seccomp):" /proc/self/status',
+  'echo "umask=$(umask) nofile=$(ulimit -n)"',
+  'echo "timer_list=$(wc -c < /proc/timer_list) firmware=$(ls /sys/firmware | wc -l)"',
+  "(echo x > /proc/sys/kernel/domainname) 2>/dev/null && echo proc-sys-rw || echo proc-sys-ro",
+  "echo dev: $(ls /dev)",
+  'echo "fd=$(readlink /dev/fd) null=$(echo x > /dev/null && echo ok) zero=$(head -c 3 /dev/zero | wc -c)"',
+  'mount | grep -E " /(proc|sys|dev|dev/pts|dev/shm|dev/mqueue|run|sys/fs/cgroup) " | cut -d" " -f1-5 | sort',
+].join("; ");
+
+/** Clients size the container's terminal only after start: a shell line that waits for a size and prints it. */
+export const WAIT_SIZE =
+  'for i in $(seq 50); do s=$(stty size 2>/dev/null); case "$s" in ""|"0 0") sleep 0.1;; *) break;; esac; done; echo "size=$s"';
+
 /** A fresh directory for one client's everything: config, root, state, sockets, rootfs. */
 export function tempBase(name: string): string {
   return mkdtempSync(`/tmp/tsrun-e2e-${name}-`);
@@ -270,4 +288,17 @@ export function isDir(p: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * After a suite: waits for its client to settle, then finds and kills the processes left under base or in a cgroup
+ * whose path contains marker, and finds and unmounts the mounts under base. Returns what it found.
+ */
+export async function sweep(base: string, marker: string): Promise<{ procs: string[]; mounts: string[] }> {
+  await sleep(200);
+  const procs = processesUnder([base], [marker]);
+  killProcesses([base], [marker]);
+  const mounts = mountsUnder([base]);
+  unmountUnder([base]);
+  return { procs, mounts };
 }

@@ -8,17 +8,13 @@ import { type Containerd, startContainerd } from "./containerd.js";
 import {
   cgroupsUnder,
   E2E,
-  killProcesses,
   makeRootfs,
-  mountsUnder,
-  processesUnder,
   RUNTIME,
   removeCgroups,
   run,
-  sleep,
   stateEntries,
+  sweep,
   tempBase,
-  unmountUnder,
 } from "./helpers.js";
 
 const T = 60_000;
@@ -65,11 +61,7 @@ describe.skipIf(!E2E)(`kubernetes RuntimeClass handler with ${RUNTIME}`, () => {
     if (!cd) return;
     await cd.remove(id);
     await cd.stop();
-    await sleep(200);
-    const procs = processesUnder([base], [`/${cd.ns}/`]);
-    killProcesses([base], [`/${cd.ns}/`]);
-    const mounts = mountsUnder([base]);
-    unmountUnder([base]);
+    const { procs, mounts } = await sweep(base, `/${cd.ns}/`);
     const state = stateEntries(join(handlerRoot, cd.ns), () => true);
     const cgroups = cgroupsUnder(`/${cd.ns}`).filter((d) => !d.endsWith(`/${cd.ns}`));
     removeCgroups(`/${cd.ns}`);
@@ -121,7 +113,7 @@ describe.skipIf(!E2E)(`kubernetes RuntimeClass handler with ${RUNTIME}`, () => {
           id,
           "sh",
           "-c",
-          // The pause before exit: see WAIT_SIZE in containerd.test.ts (ctr can lose the last output).
+          // The pause before exit: see PAUSE in containerd.test.ts (ctr can lose the last output).
           "echo hello from the handler; sleep 0.2; exit 3",
         ],
         { timeout: 30_000 },

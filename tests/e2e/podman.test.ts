@@ -19,9 +19,8 @@ import {
   collect,
   E2E,
   ENV,
-  killProcesses,
+  FACTS,
   makeRootfs,
-  mountsUnder,
   processesUnder,
   RUNTIME,
   type RunOpts,
@@ -31,23 +30,13 @@ import {
   runInPty,
   sleep,
   stateEntries,
+  sweep,
   tempBase,
-  unmountUnder,
+  WAIT_SIZE,
 } from "./helpers.js";
 
 const T = 60_000;
-const FACTS = [
-  'grep -E "^(CapEff|CapBnd|NoNewPrivs|Seccomp):" /proc/self/status',
-  'echo "umask=$(umask) nofile=$(ulimit -n)"',
-  'echo "timer_list=$(wc -c < /proc/timer_list) firmware=$(ls /sys/firmware | wc -l)"',
-  "(echo x > /proc/sys/kernel/domainname) 2>/dev/null && echo proc-sys-rw || echo proc-sys-ro",
-  "echo dev: $(ls /dev)",
-  'echo "fd=$(readlink /dev/fd) null=$(echo x > /dev/null && echo ok) zero=$(head -c 3 /dev/zero | wc -c)"',
-  'mount | grep -E " /(proc|sys|dev|dev/pts|dev/shm|dev/mqueue|run|sys/fs/cgroup) " | cut -d" " -f1-5 | sort',
-].join("; ");
 const IMAGE = "localhost/tsrun-e2e/busybox:1";
-const WAIT_SIZE =
-  'for i in $(seq 50); do s=$(stty size 2>/dev/null); case "$s" in ""|"0 0") sleep 0.1;; *) break;; esac; done; echo "size=$s"';
 /** Runtime state roots podman's runtime may use when it is given no --root. */
 const DEFAULT_ROOTS = ["/run/tsrun", "/run/runc", "/run/crun"];
 
@@ -133,11 +122,7 @@ network_config_dir = "${join(base, "net")}"
     const left = (await podman(["ps", "--all", "--quiet"])).stdout.trim();
     await podman(["rm", "--all", "--force", "--time", "0"], { timeout: 30_000 });
     await podman(["rmi", "--all", "--force"], { timeout: 30_000 });
-    await sleep(200);
-    const procs = processesUnder([base], [`${cgroupParent}/`]);
-    killProcesses([base], [`${cgroupParent}/`]);
-    const mounts = mountsUnder([base]);
-    unmountUnder([base]);
+    const { procs, mounts } = await sweep(base, `${cgroupParent}/`);
     const state = DEFAULT_ROOTS.flatMap((r) => stateEntries(r, (n) => ids.has(n)));
     removeState(state);
     const cgroups = cgroupsUnder(cgroupParent).filter((d) => /\/libpod-[0-9a-f]+$/.test(d));
