@@ -3,22 +3,10 @@
 // /sys/fs/cgroup/unified, which takes device programs like any v2 host.
 
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { cgroupManager, detectLayout } from "../../packages/libcontainer/src/cgroups/index.js";
 import type { DeviceCgroup } from "../../packages/libcontainer/src/spec.js";
-import { Cleanup, isRoot, uniqueName } from "./helpers.js";
-
-const layout = detectLayout(readFileSync("/proc/self/mountinfo", "utf8"));
-const root =
-  layout.mode === "v2" ? "/sys/fs/cgroup" : layout.mode === "hybrid" ? "/sys/fs/cgroup/unified" : undefined;
-const V2_MOUNTINFO = "30 21 0:26 / /sys/fs/cgroup rw,relatime - cgroup2 cgroup2 rw\n";
-
-function manager(name: string) {
-  return layout.mode === "v2"
-    ? cgroupManager({ cgroupsPath: `/${name}`, id: name })
-    : cgroupManager({ cgroupsPath: `/${name}`, id: name, root, mountinfo: V2_MOUNTINFO });
-}
+import { Cleanup, isRoot, uniqueName, V2_ROOT, v2Manager } from "./helpers.js";
 
 const SCRIPT = [
   "read go",
@@ -30,7 +18,7 @@ const SCRIPT = [
 
 /** Runs SCRIPT in a cgroup with `rules` applied (in order, one set() each): its output. */
 async function probe(cleanup: Cleanup, ...ruleSets: DeviceCgroup[][]): Promise<string> {
-  const m = cleanup.manager(manager(uniqueName("dev")));
+  const m = cleanup.manager(v2Manager(uniqueName("dev")));
   m.create();
   const child = spawn("sh", ["-c", SCRIPT], { stdio: ["pipe", "pipe", "inherit"] });
   const out: Buffer[] = [];
@@ -56,7 +44,7 @@ const allow = (type: string, major: number | undefined, minor: number | undefine
   allow: true,
 });
 
-describe.skipIf(!isRoot || root === undefined)("cgroup v2 devices through eBPF", () => {
+describe.skipIf(!isRoot || V2_ROOT === undefined)("cgroup v2 devices through eBPF", () => {
   const cleanup = new Cleanup();
   afterEach(() => cleanup.run());
 

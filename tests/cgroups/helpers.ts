@@ -1,10 +1,30 @@
 // Real processes in real cgroups, and the cleanup that must run even when a test fails.
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readFileSync, rmdirSync } from "node:fs";
-import type { CgroupManager } from "../../packages/libcontainer/src/cgroups/index.js";
+import { existsSync, mkdtempSync, readFileSync, rmdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  type CgroupManager,
+  cgroupManager,
+  detectLayout,
+} from "../../packages/libcontainer/src/cgroups/index.js";
 
 export const isRoot = process.getuid?.() === 0;
+
+export const layout = detectLayout(readFileSync("/proc/self/mountinfo", "utf8"));
+/** The cgroup2 tree: /sys/fs/cgroup on a v2 host, /sys/fs/cgroup/unified on a hybrid one, none on a v1 host. */
+export const V2_ROOT =
+  layout.mode === "v2" ? "/sys/fs/cgroup" : layout.mode === "hybrid" ? "/sys/fs/cgroup/unified" : undefined;
+// On a hybrid host, the unified tree seen as a v2 host's /sys/fs/cgroup.
+const V2_MOUNTINFO = "30 21 0:26 / /sys/fs/cgroup rw,relatime - cgroup2 cgroup2 rw\n";
+
+/** The v2 manager of /<name> on V2_ROOT. */
+export function v2Manager(name: string) {
+  return layout.mode === "v2"
+    ? cgroupManager({ cgroupsPath: `/${name}`, id: name })
+    : cgroupManager({ cgroupsPath: `/${name}`, id: name, root: V2_ROOT, mountinfo: V2_MOUNTINFO });
+}
 
 let counter = 0;
 /** A cgroup name no other test run uses. */
@@ -91,3 +111,17 @@ export const procCgroup = (pid: number) =>
   readFileSync(`/proc/${pid}/cgroup`, "utf8").split("\n").filter(Boolean);
 
 export const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Puts a shell that appends to a file without end into m's cgroup (created) and gives it 200 ms; returns the file's
+ * size, which grows for as long as the shell runs (appending, so a read never sees the file truncated).
+ */
+export async function busyCounter(cleanup: Cleanup, m: CgroupManager): Promise<() => number> {
+  const tmp = mkdtempSync(join(tmpdir(), "tsrun-freeze-"));
+  cleanup.restore(() => rmSync(tmp, { recursive: true, force: true }));
+  const file = join(tmp, "count");
+  const counter = cleanup.proc(start("sh", ["-c", `i=0; while :; do i=$((i+1)); echo $i >> ${file}; done`]));
+  m.apply(counter.pid);
+  await delay(200);
+  return () => (existsSync(file) ? statSync(file).size : 0);
+}

@@ -1,14 +1,22 @@
 // The v1 (and hybrid) manager against this host's real hierarchies: files read back, processes moved, frozen,
 // killed by the OOM killer, and directories removed.
 
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { cgroupManager, detectLayout } from "../../packages/libcontainer/src/cgroups/index.js";
-import { Cleanup, delay, isRoot, procCgroup, readTrim, start, uniqueName } from "./helpers.js";
+import { cgroupManager } from "../../packages/libcontainer/src/cgroups/index.js";
+import {
+  busyCounter,
+  Cleanup,
+  delay,
+  isRoot,
+  layout,
+  procCgroup,
+  readTrim,
+  start,
+  uniqueName,
+} from "./helpers.js";
 
-const layout = detectLayout(readFileSync("/proc/self/mountinfo", "utf8"));
 const v1Host = layout.mode !== "v2";
 
 describe.skipIf(!isRoot || !v1Host)("cgroup v1 manager on this host", () => {
@@ -104,18 +112,9 @@ describe.skipIf(!isRoot || !v1Host)("cgroup v1 manager on this host", () => {
 
   it("freezes and thaws a busy process", async () => {
     const name = uniqueName("freeze");
-    const tmp = mkdtempSync(join(tmpdir(), "tsrun-freeze-"));
-    cleanup.restore(() => rmSync(tmp, { recursive: true, force: true }));
-    const file = join(tmp, "count");
     const m = cleanup.manager(cgroupManager({ cgroupsPath: `/${name}`, id: name }));
     m.create();
-    const counter = cleanup.proc(
-      start("sh", ["-c", `i=0; while :; do i=$((i+1)); echo $i >> ${file}; done`]),
-    );
-    m.apply(counter.pid);
-    await delay(200);
-    // Appending, so that a read never sees the file truncated: its size is the count.
-    const count = () => (existsSync(file) ? statSync(file).size : 0);
+    const count = await busyCounter(cleanup, m);
     expect(m.isFrozen()).toBe(false);
     m.freeze();
     expect(m.isFrozen()).toBe(true);

@@ -2,28 +2,27 @@
 // at /sys/fs/cgroup/unified, which has no resource controllers bound (only hugetlb here) but has cgroup.procs,
 // cgroup.freeze and cgroup.events: joining, listing, freezing and removing work there as on a v2 host.
 
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { CgroupError, cgroupManager, detectLayout } from "../../packages/libcontainer/src/cgroups/index.js";
-import { Cleanup, delay, isRoot, procCgroup, readTrim, start, uniqueName } from "./helpers.js";
+import { CgroupError } from "../../packages/libcontainer/src/cgroups/index.js";
+import {
+  busyCounter,
+  Cleanup,
+  delay,
+  isRoot,
+  layout,
+  procCgroup,
+  readTrim,
+  start,
+  uniqueName,
+  V2_ROOT,
+  v2Manager,
+} from "./helpers.js";
 
-const layout = detectLayout(readFileSync("/proc/self/mountinfo", "utf8"));
-const root =
-  layout.mode === "v2" ? "/sys/fs/cgroup" : layout.mode === "hybrid" ? "/sys/fs/cgroup/unified" : undefined;
-// On a hybrid host, the unified tree seen as a v2 host's /sys/fs/cgroup.
-const V2_MOUNTINFO = "30 21 0:26 / /sys/fs/cgroup rw,relatime - cgroup2 cgroup2 rw\n";
-
-function manager(name: string) {
-  return layout.mode === "v2"
-    ? cgroupManager({ cgroupsPath: `/${name}`, id: name })
-    : cgroupManager({ cgroupsPath: `/${name}`, id: name, root, mountinfo: V2_MOUNTINFO });
-}
-
-describe.skipIf(!isRoot || root === undefined)("cgroup v2 manager on a real cgroup2 tree", () => {
+describe.skipIf(!isRoot || V2_ROOT === undefined)("cgroup v2 manager on a real cgroup2 tree", () => {
   const cleanup = new Cleanup();
-  const subtree = () => readTrim(`${root}/cgroup.subtree_control`).split(/\s+/).filter(Boolean);
+  const subtree = () => readTrim(`${V2_ROOT}/cgroup.subtree_control`).split(/\s+/).filter(Boolean);
   let before: string[] = [];
   beforeAll(() => {
     before = subtree();
@@ -36,7 +35,7 @@ describe.skipIf(!isRoot || root === undefined)("cgroup v2 manager on a real cgro
     if (added.length === 0) return;
     for (let i = 0; ; i++) {
       try {
-        writeFileSync(`${root}/cgroup.subtree_control`, added.map((c) => `-${c}`).join(" "));
+        writeFileSync(`${V2_ROOT}/cgroup.subtree_control`, added.map((c) => `-${c}`).join(" "));
         return;
       } catch (err) {
         if (i >= 200) throw err;
@@ -47,8 +46,8 @@ describe.skipIf(!isRoot || root === undefined)("cgroup v2 manager on a real cgro
 
   it("creates, joins, lists the processes of the cgroup and its children, destroys deepest first", async () => {
     const name = uniqueName("v2");
-    const m = cleanup.manager(manager(name));
-    expect(m.paths).toEqual({ "": `${root}/${name}` });
+    const m = cleanup.manager(v2Manager(name));
+    expect(m.paths).toEqual({ "": `${V2_ROOT}/${name}` });
     m.create();
     m.create(); // idempotent
     const a = cleanup.proc(start("sleep", ["60"]));
@@ -56,7 +55,7 @@ describe.skipIf(!isRoot || root === undefined)("cgroup v2 manager on a real cgro
     expect(procCgroup(a.pid)).toContain(`0::/${name}`);
     // A child cgroup made by someone else (systemd inside the container, say) is listed and removed too.
     const sub = join(m.paths[""]!, "sub");
-    const child = cleanup.manager(manager(`${name}/sub`));
+    const child = cleanup.manager(v2Manager(`${name}/sub`));
     child.create();
     const b = cleanup.proc(start("sleep", ["60"]));
     // A cgroup with processes cannot have children with processes unless no controller is enabled below it:
@@ -76,17 +75,9 @@ describe.skipIf(!isRoot || root === undefined)("cgroup v2 manager on a real cgro
 
   it("freezes and thaws a busy process through cgroup.freeze", async () => {
     const name = uniqueName("v2freeze");
-    const tmp = mkdtempSync(join(tmpdir(), "tsrun-freeze-"));
-    cleanup.restore(() => rmSync(tmp, { recursive: true, force: true }));
-    const file = join(tmp, "count");
-    const m = cleanup.manager(manager(name));
+    const m = cleanup.manager(v2Manager(name));
     m.create();
-    const counter = cleanup.proc(
-      start("sh", ["-c", `i=0; while :; do i=$((i+1)); echo $i >> ${file}; done`]),
-    );
-    m.apply(counter.pid);
-    await delay(200);
-    const count = () => (existsSync(file) ? statSync(file).size : 0);
+    const count = await busyCounter(cleanup, m);
     expect(m.isFrozen()).toBe(false);
     m.freeze();
     expect(m.isFrozen()).toBe(true);
@@ -102,8 +93,8 @@ describe.skipIf(!isRoot || root === undefined)("cgroup v2 manager on a real cgro
 
   it("enables the tree's controllers for the new cgroup and writes limits; names a missing controller", () => {
     const name = uniqueName("v2ctl");
-    const available = readTrim(`${root}/cgroup.controllers`).split(/\s+/).filter(Boolean);
-    const m = cleanup.manager(manager(name));
+    const available = readTrim(`${V2_ROOT}/cgroup.controllers`).split(/\s+/).filter(Boolean);
+    const m = cleanup.manager(v2Manager(name));
     m.create();
     const enabled = readTrim(`${m.paths[""]}/cgroup.controllers`).split(/\s+/).filter(Boolean);
     expect(enabled.sort()).toEqual([...available].sort());
