@@ -21,7 +21,7 @@ import { isCloexec } from "./fd.js";
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM, sys } from "./libc.js";
 import { sendFds } from "./send-recv.js";
 import { socketpair } from "./socketpair.js";
-import { leakedSince, openFds, pipe } from "./test-support.js";
+import { leakedSince, openFds, pipe, untilIdle } from "./test-support.js";
 import { unixAddress } from "./unix-address.js";
 import { pollerState } from "./wait-readable.js";
 
@@ -62,15 +62,6 @@ function runtimeSends(path: string, master: number, name: string): void {
   } finally {
     closeSync(sock);
   }
-}
-
-async function untilIdle(): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const s = pollerState();
-    if (!s.polling && s.waiters === 0 && s.wakeFd < 0) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error(`poller still busy: ${JSON.stringify(pollerState())}`);
 }
 
 describe("ConsoleSocketServer", () => {

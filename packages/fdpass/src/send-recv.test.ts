@@ -4,7 +4,7 @@ import { FdPassError } from "./errors.js";
 import { isCloexec } from "./fd.js";
 import { recvFds, recvFdsSync, sendFds } from "./send-recv.js";
 import { socketpair } from "./socketpair.js";
-import { leakedSince, openFds, pipe } from "./test-support.js";
+import { leakedSince, openFds, pipe, untilIdle } from "./test-support.js";
 import { pollerState } from "./wait-readable.js";
 
 const toClose: number[] = [];
@@ -21,15 +21,6 @@ afterEach(() => {
     }
   }
 });
-
-async function untilIdle(): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const s = pollerState();
-    if (!s.polling && s.waiters === 0 && s.wakeFd < 0) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error(`poller still busy: ${JSON.stringify(pollerState())}`);
-}
 
 async function rejection(p: Promise<unknown>): Promise<FdPassError> {
   const e = await p.then(

@@ -1,6 +1,7 @@
 // Helpers shared by this package's tests. Not exported from index.ts, so not part of the build.
 import { readdirSync, readlinkSync } from "node:fs";
 import koffi, { type KoffiFunc } from "koffi";
+import { pollerState } from "./wait-readable.js";
 
 const libc = koffi.load("libc.so.6");
 const pipe2 = libc.func("int pipe2(_Out_ int *fds, int flags)") as KoffiFunc<
@@ -34,4 +35,14 @@ export function leakedSince(before: Map<number, string>): string[] {
     if (before.get(fd) !== target) leaked.push(`${fd} -> ${target}`);
   }
   return leaked;
+}
+
+/** Waits for the shared poller to go idle (no waiters, no wake fd), as it must once every wait has ended. */
+export async function untilIdle(): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const s = pollerState();
+    if (!s.polling && s.waiters === 0 && s.wakeFd < 0) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`poller still busy: ${JSON.stringify(pollerState())}`);
 }
