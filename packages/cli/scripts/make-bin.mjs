@@ -11,6 +11,19 @@ import { fileURLToPath } from "node:url";
 // set of functions), written after the first command of that kind finishes, beside the bundle (never in a shared
 // directory: the bytecode runs as the caller, often root). V8 rejects a cache made by another Node or other
 // flags, and the file name carries the bundle's size and mtime, so a rebuilt bundle never meets an old cache.
+// koffi's own loader resolves three packages and reads node's ELF header to choose its prebuilt binary, about 5 ms
+// of every command. Found once here (as it loads, the binary lands in require's cache), the launcher dlopens that
+// file itself; if it has moved or is another version, the launcher falls back to koffi's loader.
+let koffiNode = "";
+let koffiVersion = "";
+try {
+  const req = createRequire(import.meta.url);
+  koffiVersion = String(req("koffi").version);
+  koffiNode = Object.keys(req.cache).find((f) => /[\\/]koffi\.node$/.test(f)) ?? "";
+} catch {
+  koffiNode = ""; // no koffi yet (a partial install): the launcher uses koffi's loader
+}
+
 const LAUNCHER = `#!${process.execPath}
 // Written by scripts/make-bin.mjs: runs dist/bin.cjs through a per-command V8 code cache. CommonJS (see
 // bin/package.json): an ES module entry would start Node's ESM loader for nothing.
@@ -41,8 +54,25 @@ const script = new Script(
   \`(function (exports, require, module, __filename, __dirname) {\${readFileSync(file, "utf8")}\\n})\`,
   { filename: file, cachedData },
 );
+const req = createRequire(file);
+let koffi;
+function bundleRequire(id) {
+  if (id !== "koffi") return req(id);
+  if (koffi === undefined) {
+    try {
+      const native = { exports: {} };
+      process.dlopen(native, ${JSON.stringify(koffiNode)});
+      if (native.exports.version !== ${JSON.stringify(koffiVersion)}) throw new Error("another koffi");
+      koffi = native.exports;
+    } catch {
+      koffi = req("koffi");
+    }
+  }
+  return koffi;
+}
+Object.assign(bundleRequire, req); // resolve, cache, ...
 const mod = { exports: {} };
-script.runInThisContext()(mod.exports, createRequire(file), mod, file, dir);
+script.runInThisContext()(mod.exports, bundleRequire, mod, file, dir);
 const save = cachedData === undefined || script.cachedDataRejected;
 mod.exports.start(() => {
   if (!save) return;
