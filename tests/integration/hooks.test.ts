@@ -103,7 +103,9 @@ describe("hooks", () => {
     expect(existsSync(join(b.dir, "rootfs/startContainer.json"))).toBe(false);
 
     expect((await rtq(b, ["start", "hk2"])).code).toBe(0);
-    await until("startContainer", () => existsSync(join(b.dir, "rootfs/startContainer.netns")));
+    // The hook runs after start returns; its shell creates the file before writing it, so wait for content.
+    const netns = join(b.dir, "rootfs/startContainer.netns");
+    await until("startContainer", () => existsSync(netns) && readFileSync(netns, "utf8").trim() !== "");
     expect(readFileSync(join(b.dir, "rootfs/startContainer.netns"), "utf8").trim()).toBe(containerNet);
     expect(JSON.parse(readFileSync(join(b.dir, "rootfs/startContainer.json"), "utf8"))).toMatchObject({
       id: "hk2",
