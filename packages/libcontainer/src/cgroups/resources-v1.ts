@@ -5,7 +5,8 @@
 import type { BlockIO, CPU, DeviceCgroup, Memory, Network, Resources } from "../spec.js";
 import { CgroupError } from "./errors.js";
 import { exists, readIfExists, readValue, writeValue } from "./files.js";
-import { deviceRule, hugepageSize, int, isSet, rdmaLines } from "./values.js";
+import { writeHugetlb } from "./hugetlb.js";
+import { deviceRule, int, isSet, rdmaLines } from "./values.js";
 
 type Paths = Record<string, string>;
 
@@ -253,21 +254,7 @@ function setBlkio(paths: Paths, b: BlockIO): void {
 }
 
 function setHugetlb(paths: Paths, limits: NonNullable<Resources["hugepageLimits"]>): void {
-  const dir = need(paths, "hugetlb", "hugepageLimits");
-  // The reservation limits (.rsvd., kernel 5.7) get the same value; older kernels lack them.
-  let rsvd = true;
-  for (const l of limits) {
-    const prefix = `hugetlb.${hugepageSize(l)}`;
-    const value = int(l.limit, "hugepageLimits.limit");
-    writeValue(dir, `${prefix}.limit_in_bytes`, value);
-    if (!rsvd) continue;
-    try {
-      writeValue(dir, `${prefix}.rsvd.limit_in_bytes`, value);
-    } catch (err) {
-      if (!(err instanceof CgroupError && err.code === "ENOENT")) throw err;
-      rsvd = false;
-    }
-  }
+  writeHugetlb(need(paths, "hugetlb", "hugepageLimits"), limits, "limit_in_bytes");
 }
 
 function setNetwork(paths: Paths, n: Network): void {

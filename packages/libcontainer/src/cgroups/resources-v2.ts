@@ -13,15 +13,8 @@
 import type { BlockIO, CPU, Memory, Resources } from "../spec.js";
 import { CgroupError } from "./errors.js";
 import { readIfExists, writeValue } from "./files.js";
-import {
-  blkioWeightToIOWeight,
-  cpuSharesToWeight,
-  hugepageSize,
-  int,
-  isSet,
-  rdmaLines,
-  swapToV2,
-} from "./values.js";
+import { writeHugetlb } from "./hugetlb.js";
+import { blkioWeightToIOWeight, cpuSharesToWeight, int, isSet, rdmaLines, swapToV2 } from "./values.js";
 
 const isMemorySet = (m: Memory | undefined): m is Memory =>
   m !== undefined && (isSet(m.limit) || isSet(m.swap) || isSet(m.reservation));
@@ -86,7 +79,7 @@ export function setResourcesV2(dir: string, r: Resources, controllers: ReadonlyS
   if (isCpuSet(r.cpu)) setCpu(dir, r.cpu);
   if (r.cpu?.cpus) writeValue(dir, "cpuset.cpus", r.cpu.cpus);
   if (r.cpu?.mems) writeValue(dir, "cpuset.mems", r.cpu.mems);
-  if (r.hugepageLimits && r.hugepageLimits.length > 0) setHugetlb(dir, r.hugepageLimits);
+  if (r.hugepageLimits && r.hugepageLimits.length > 0) writeHugetlb(dir, r.hugepageLimits, "max");
   if (r.rdma) for (const line of rdmaLines(r.rdma)) writeValue(dir, "rdma.max", line);
   // Last, so that explicit unified values win over the converted ones.
   for (const [key, value] of Object.entries(unified)) setUnified(dir, key, value, controllers);
@@ -169,22 +162,6 @@ function setIo(dir: string, b: BlockIO): void {
     for (const td of list ?? []) {
       const f = `blockIO.throttle ${key}`;
       writeValue(dir, "io.max", `${int(td.major, f)}:${int(td.minor, f)} ${key}=${int(td.rate, f)}`);
-    }
-  }
-}
-
-function setHugetlb(dir: string, limits: NonNullable<Resources["hugepageLimits"]>): void {
-  let rsvd = true;
-  for (const l of limits) {
-    const prefix = `hugetlb.${hugepageSize(l)}`;
-    const value = int(l.limit, "hugepageLimits.limit");
-    writeValue(dir, `${prefix}.max`, value);
-    if (!rsvd) continue;
-    try {
-      writeValue(dir, `${prefix}.rsvd.max`, value);
-    } catch (err) {
-      if (!(err instanceof CgroupError && err.code === "ENOENT")) throw err;
-      rsvd = false;
     }
   }
 }
