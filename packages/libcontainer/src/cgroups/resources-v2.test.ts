@@ -187,7 +187,9 @@ describe("cgroup v2 resources", () => {
   it("gives device rules to the eBPF program, which a directory that is no cgroup refuses", () => {
     const m = v2();
     // A plain directory takes no BPF program (and without root the load itself is refused): the error names it.
-    expect(() => m.set({ devices: [{ allow: false, access: "rwm" }] })).toThrow(/^set devices on .*ns\/ctr: /);
+    expect(() => m.set({ devices: [{ allow: false, access: "rwm" }] })).toThrow(
+      /^set devices on .*ns\/ctr: /,
+    );
     expect(existsSync(posix.join(root, "ns/ctr/devices.deny"))).toBe(false);
   });
 });
