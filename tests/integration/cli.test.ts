@@ -4,6 +4,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import type { Spec } from "../../packages/libcontainer/src/index.js";
 import { type Bundle, RUNTIME, rt, rtq, useBundles } from "./helpers.js";
 
 const { bundle } = useBundles();
@@ -11,14 +12,14 @@ const TSRUN = fileURLToPath(new URL("../../packages/cli/bin/tsrun", import.meta.
 const RUNC = "/usr/sbin/runc";
 
 /** Writes config.json with `generator spec` in the bundle, then makes it non-interactive with a known program. */
-async function specFrom(b: Bundle, generator: string): Promise<Record<string, any>> {
+async function specFrom(b: Bundle, generator: string): Promise<Spec> {
   rmSync(join(b.dir, "config.json"));
   const r = await rtq(b, ["spec"], { global: [], runtime: generator });
   expect(r.stdout + r.stderr).toBe("");
   expect(r.code).toBe(0);
-  const spec = JSON.parse(readFileSync(join(b.dir, "config.json"), "utf8"));
-  spec.process.terminal = false;
-  spec.process.args = ["sh", "-c", "echo ok; id -u; hostname"];
+  const spec = JSON.parse(readFileSync(join(b.dir, "config.json"), "utf8")) as Spec;
+  spec.process!.terminal = false;
+  spec.process!.args = ["sh", "-c", "echo ok; id -u; hostname"];
   // runc's default /<id> cgroup, kept apart from other runs by the id.
   writeFileSync(join(b.dir, "config.json"), JSON.stringify(spec));
   return spec;
@@ -34,7 +35,7 @@ describe("spec", () => {
       const b = bundle();
       const spec = await specFrom(b, generator);
       expect(spec.root).toEqual({ path: "rootfs", readonly: true });
-      expect(spec.process.cwd).toBe("/");
+      expect(spec.process!.cwd).toBe("/");
       expect(spec.ociVersion).toMatch(/^1\.\d+\.\d+/);
       const r = await rt(b, ["run", `spec-${process.pid}`]);
       expect(r.stderr).toBe("");

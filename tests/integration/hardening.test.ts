@@ -25,17 +25,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it, onTestFinished } from "vitest";
-import {
-  alive,
-  IS_RUNC,
-  RUNTIME,
-  rtq,
-  spawnRt,
-  stateJson,
-  stateOf,
-  until,
-  useBundles,
-} from "./helpers.js";
+import { alive, IS_RUNC, RUNTIME, rtq, spawnRt, stateJson, stateOf, until, useBundles } from "./helpers.js";
 
 const { bundle, track } = useBundles();
 const EXECUTOR = fileURLToPath(new URL("../../native/build/tsrun-exec", import.meta.url));

@@ -15,17 +15,22 @@ export { ContainerError } from "./container-error.js";
 export { validateId } from "./container-id.js";
 export { type CreateOptions, createContainer, loadBundle } from "./create.js";
 export { deleteContainer } from "./delete.js";
+export { eventLine, oomCount, statsEvent, type WatchOptions, watchEvents } from "./events.js";
 export { type ExecOptions, execProcess } from "./exec.js";
 export { type ExecOverrides, execProcessFromConfig, readProcessFile } from "./exec-process.js";
 export { executorPath } from "./executor.js";
 export { features } from "./features.js";
 export { killContainer, parseSignal } from "./kill.js";
 export { exitNow } from "./libc.js";
-export { containerState, listContainers } from "./query.js";
-export { eventLine, oomCount, statsEvent, type WatchOptions, watchEvents } from "./events.js";
 export { pauseContainer, resumeContainer } from "./pause.js";
 export { containerPids, filterPsOutput, pidsJson, psTable } from "./ps.js";
+export { containerState, listContainers } from "./query.js";
+export { type RunOptions, runContainer } from "./run.js";
+export { startContainer } from "./start.js";
+export type { Status } from "./state.js";
+export { type OciState, ociState } from "./state-json.js";
 export { cgroupStats, type Json, toJson } from "./stats.js";
+export { SyscallError } from "./syscall-error.js";
 export {
   emptyUpdate,
   type ResourceUpdate,
@@ -35,8 +40,3 @@ export {
   updateFromFlags,
   updateFromJson,
 } from "./update.js";
-export { type RunOptions, runContainer } from "./run.js";
-export { startContainer } from "./start.js";
-export type { Status } from "./state.js";
-export { type OciState, ociState } from "./state-json.js";
-export { SyscallError } from "./syscall-error.js";
