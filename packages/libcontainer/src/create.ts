@@ -2,7 +2,7 @@
 // `run`, the same followed by start. Failure at any step leaves nothing behind: no state dir, no init, no cgroup.
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { type CgroupManager, cgroupManager } from "./cgroups/index.js";
+import { type CgroupManager, cgroupManager, primeCgroupAttach } from "./cgroups/index.js";
 import { compilePlan, SYNC_LABELS } from "./compile.js";
 import { ContainerError } from "./container-error.js";
 import { validateId } from "./container-id.js";
@@ -84,6 +84,8 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
   const proc = spec.process;
   if (!proc) throw new ContainerError("config.json: process is required to create a container");
   const mode = ioMode({ terminal: !!proc.terminal, detach: opts.detach, consoleSocket: opts.consoleSocket });
+  // The init joins its cgroups in the cgroups sync; have the kernel's grace period for that run meanwhile.
+  primeCgroupAttach();
   const root = resolve(opts.root);
   ensureRoot(root);
   const dir = join(root, opts.id);
