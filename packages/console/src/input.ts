@@ -1,5 +1,5 @@
 import { closeSync, read as fsRead, readlinkSync } from "node:fs";
-import tty from "node:tty";
+import type * as tty from "node:tty";
 import {
   getFileFlags,
   O_CLOEXEC,
@@ -11,6 +11,9 @@ import {
   sysOpen,
   TIOCGPTN,
 } from "./libc.js";
+
+/** node:tty on first use: it loads node:net (~2 ms), which commands without a terminal never need. */
+const ttyModule = (): typeof tty => process.getBuiltinModule("node:tty");
 
 const CHUNK = 64 * 1024;
 const MAX_RETRY_MS = 50;
@@ -83,14 +86,14 @@ class ReopenedTtySource implements Source {
   readonly #closed: Promise<void>;
 
   constructor(fd: number) {
-    this.#stream = new tty.ReadStream(fd);
+    this.#stream = new (ttyModule().ReadStream)(fd);
     this.#closed = new Promise((resolve) => this.#stream.once("close", () => resolve()));
     // Errors end the input (see start); this keeps a late one from becoming an uncaught exception.
     this.#stream.on("error", () => {});
   }
 
   static open(fd: number): ReopenedTtySource | undefined {
-    if (!tty.isatty(fd)) return undefined;
+    if (!ttyModule().isatty(fd)) return undefined;
     try {
       // A pty master cannot be reopened: opening /dev/ptmx would make a new pty.
       sysIoctl(fd, TIOCGPTN, "TIOCGPTN", Buffer.alloc(4));

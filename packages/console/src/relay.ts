@@ -1,5 +1,5 @@
 import { closeSync, readlinkSync, readSync } from "node:fs";
-import tty from "node:tty";
+import type * as tty from "node:tty";
 import { Console } from "./console.js";
 import { ConsoleError } from "./errors.js";
 import { openSource, type Source } from "./input.js";
@@ -15,6 +15,9 @@ import {
   sysOpen,
 } from "./libc.js";
 import { FdWriter, type Sink, StreamWriter } from "./writer.js";
+
+/** node:tty on first use: it loads node:net (~2 ms), which commands without a terminal never need. */
+const ttyModule = (): typeof tty => process.getBuiltinModule("node:tty");
 
 export interface RelayOptions {
   /** Copied to the master (keyboard → program). An fd is never closed, nor made non-blocking. */
@@ -84,7 +87,7 @@ class RelayImpl implements Relay {
       }
       // A tty.ReadStream closes its fd when destroyed, so it gets a dup and the caller keeps the master.
       readFd = sysDupCloexec(this.#masterFd, this.#masterName);
-      this.#reader = new tty.ReadStream(readFd);
+      this.#reader = new (ttyModule().ReadStream)(readFd);
     } catch (err) {
       this.#source?.stop();
       if (readFd >= 0) closeSync(readFd);
@@ -212,7 +215,7 @@ class RelayImpl implements Relay {
  * that libuv could only write with blocking calls) stays with FdWriter.
  */
 function openTerminalOutput(fd: number): tty.WriteStream | undefined {
-  if (!tty.isatty(fd)) return undefined;
+  if (!ttyModule().isatty(fd)) return undefined;
   let path: string;
   let own: number;
   try {
@@ -224,7 +227,7 @@ function openTerminalOutput(fd: number): tty.WriteStream | undefined {
   }
   let stream: tty.WriteStream;
   try {
-    stream = new tty.WriteStream(own);
+    stream = new (ttyModule().WriteStream)(own);
   } catch {
     sysClose(own, path);
     return undefined;

@@ -1,10 +1,11 @@
 // The command template: how tsrun starts native/tsrun-exec and talks to it. Like runc's newParentProcess, every
 // channel is an inherited fd whose number is published in a _TSRUN_* variable; the plan goes down the init
 // channel as the first frame (framing in plan-codec.ts, meaning in native/protocol.h).
-import { type ChildProcess, type StdioOptions, spawn } from "node:child_process";
+import type { ChildProcess, StdioOptions } from "node:child_process";
 import { existsSync } from "node:fs";
 import type { Socket } from "node:net";
 import { fileURLToPath } from "node:url";
+import { childProcess } from "./child-process.js";
 import { ContainerError } from "./container-error.js";
 import type { Plan } from "./plan.js";
 import { encodeFrame, encodePlan, FrameReader, FrameType } from "./plan-codec.js";
@@ -67,7 +68,11 @@ export function startExecutor(opts: ExecutorOptions): ExecutorRun {
   if (opts.debug) env._TSRUN_LOGLEVEL = "debug";
 
   // From a sealed memfd, never the file: the container can reach the executor's /proc/<pid>/exe (CVE-2019-5736).
-  const stage0 = spawn(sealedExecutorPath(executorPath()), [], { stdio, env, argv0: "tsrun-exec" });
+  const stage0 = childProcess().spawn(sealedExecutorPath(executorPath()), [], {
+    stdio,
+    env,
+    argv0: "tsrun-exec",
+  });
   const chan = stage0.stdio[chanFd] as Socket;
   const done = new Promise<void>((resolve, reject) => {
     const reader = new FrameReader();

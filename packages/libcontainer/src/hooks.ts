@@ -1,6 +1,6 @@
 // Hooks that run in tsrun's own namespaces (prestart, createRuntime, poststart, poststop). The ones that run
 // inside the container (createContainer, startContainer) are plan ops executed by the init.
-import { spawn } from "node:child_process";
+import { childProcess } from "./child-process.js";
 import { ContainerError } from "./container-error.js";
 import type { Hook } from "./spec.js";
 
@@ -20,7 +20,7 @@ export async function runHooks(
 function runHook(hook: Hook, state: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const [argv0, ...rest] = hook.args?.length ? hook.args : [hook.path];
-    const child = spawn(hook.path, rest, {
+    const child = childProcess().spawn(hook.path, rest, {
       argv0,
       env: Object.fromEntries(
         (hook.env ?? []).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),

@@ -1,8 +1,9 @@
 // ps: the processes of a container, from its cgroup (runc's `ps`): as a JSON array of host pids, or as the lines of
 // the host's `ps` whose PID column is one of them.
-import { spawnSync } from "node:child_process";
+
 import { existsSync } from "node:fs";
 import { CgroupError } from "./cgroups/index.js";
+import { childProcess } from "./child-process.js";
 import { loadContainer } from "./container.js";
 import { ContainerError } from "./container-error.js";
 
@@ -46,7 +47,7 @@ export function filterPsOutput(output: string, pids: readonly number[]): string 
 /** Runs the host's `ps` (default `-ef`) and keeps the container's lines, as runc does. */
 export function psTable(root: string, id: string, psArgs: readonly string[]): string {
   const pids = containerPids(root, id);
-  const r = spawnSync("ps", psArgs.length > 0 ? [...psArgs] : ["-ef"], {
+  const r = childProcess().spawnSync("ps", psArgs.length > 0 ? [...psArgs] : ["-ef"], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, PATH: process.env.PATH || "/usr/local/bin:/usr/bin:/bin" },
