@@ -1,6 +1,6 @@
 // delete: tear a container down (runc's `delete`): kill what is left, remove its cgroups and state, then the
 // poststop hooks.
-import { existsSync, rmSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { loadContainer } from "./container.js";
 import { ContainerError, notExist } from "./container-error.js";
@@ -8,7 +8,7 @@ import { runHooks } from "./hooks.js";
 import * as libc from "./libc.js";
 import { lockContainer } from "./lock.js";
 import { removePartial } from "./partial-create.js";
-import { containerDir, initAlive, STATE_FILE } from "./state.js";
+import { containerDir, initAlive, removeContainerDir, STATE_FILE } from "./state.js";
 import { stateJson } from "./state-json.js";
 
 export async function deleteContainer(root: string, id: string, force = false): Promise<void> {
@@ -51,7 +51,7 @@ async function deleteLocked(root: string, id: string, force: boolean): Promise<v
   // Processes left without a pid namespace of their own would keep the cgroup busy.
   if (!c.state.ownPidNamespace) for (const pid of safePids(c)) libc.kill(pid, 9);
   c.cgroups.destroy();
-  rmSync(c.dir, { recursive: true, force: true });
+  removeContainerDir(c.dir);
   try {
     await runHooks("poststop", c.state.hooks?.poststop, stateJson(c.state, "stopped"));
   } catch (e) {

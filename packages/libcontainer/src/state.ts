@@ -7,7 +7,10 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmdirSync,
+  rmSync,
   statSync,
+  unlinkSync,
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
@@ -47,6 +50,20 @@ export const EXEC_FIFO = "exec.fifo";
 export function containerDir(root: string, id: string): string {
   validateId(id);
   return join(root, id);
+}
+
+/**
+ * Removes a container's directory, which holds only files: a readdir, an unlink each and an rmdir, where
+ * rmSync's recursive walk costs ~1 ms of cold JavaScript per command. Anything else (a subdirectory, a file
+ * that went away meanwhile) gets rmSync, recursive and forced, as before.
+ */
+export function removeContainerDir(dir: string): void {
+  try {
+    for (const name of readdirSync(dir)) unlinkSync(join(dir, name));
+    rmdirSync(dir);
+  } catch {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** The state root is private to root: it holds fifos and the paths of every container. */
