@@ -19,6 +19,7 @@ import {
   sleep,
   stateEntries,
   sweep,
+  TASK_UPDATE,
   tempBase,
   until,
   WAIT_SIZE,
@@ -416,6 +417,48 @@ describe.skipIf(!E2E)(`containerd with ${RUNTIME}`, () => {
       const m = await ctr(["task", "metrics", id]);
       expect(m.code, m.all).toBe(0);
       expect(m.stdout).toMatch(/memory\.usage_in_bytes\s+\d+/);
+    },
+    T,
+  );
+
+  it(
+    "a task update of memory and pids limits",
+    async () => {
+      const id = newId("update");
+      const r = await ctr([
+        ...runArgs("-d", "--memory-limit", String(128 << 20), "--rootfs", rootfs, id),
+        "sleep",
+        "1000",
+      ]);
+      expect(r.code, r.all).toBe(0);
+      await until(`${id} running`, async () => (await taskStatus(id))?.status === "RUNNING");
+      const pid = (await taskStatus(id))?.pid ?? 0;
+      // The host side of the task's v1 controllers, from its /proc/PID/cgroup.
+      const cgroupFile = (controller: string, file: string) => {
+        const line = readFileSync(`/proc/${pid}/cgroup`, "utf8")
+          .split("\n")
+          .find((l) => l.split(":")[1]?.split(",").includes(controller));
+        expect(line, controller).toMatch(new RegExp(`^\\d+:${controller}:/${cd.ns}/${id}$`));
+        return readFileSync(join("/sys/fs/cgroup", controller, cd.ns, id, file), "utf8").trim();
+      };
+      expect({
+        memory: cgroupFile("memory", "memory.limit_in_bytes"),
+        pids: cgroupFile("pids", "pids.max"),
+      }).toEqual({ memory: String(128 << 20), pids: "max" });
+      // ctr 1.6 has no update command: Tasks.Update over gRPC, which the shim turns into `update --resources -`.
+      const u = await run("/usr/bin/python3", [
+        TASK_UPDATE,
+        cd.sock,
+        cd.ns,
+        id,
+        JSON.stringify({ memory: { limit: 64 << 20 }, pids: { limit: 20 } }),
+      ]);
+      expect(u.code, u.all).toBe(0);
+      expect({
+        memory: cgroupFile("memory", "memory.limit_in_bytes"),
+        pids: cgroupFile("pids", "pids.max"),
+      }).toEqual({ memory: "67108864", pids: "20" });
+      expect((await taskStatus(id))?.status).toBe("RUNNING");
     },
     T,
   );

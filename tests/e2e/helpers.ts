@@ -20,6 +20,8 @@ const repo = fileURLToPath(new URL("../..", import.meta.url));
 export const E2E = process.env.TSRUN_E2E === "1";
 export const RUNTIME = process.env.TSRUN_TEST_RUNTIME || join(repo, "packages/cli/bin/tsrun");
 export const PTY_RUN = fileURLToPath(new URL("./pty-run.py", import.meta.url));
+/** Calls containerd's Tasks.Update (ctr 1.6 has no command for it): SOCKET NAMESPACE ID RESOURCES_JSON. */
+export const TASK_UPDATE = fileURLToPath(new URL("./task-update.py", import.meta.url));
 /** The environment given to clients: what a service manager would give them, no more. */
 export const ENV: NodeJS.ProcessEnv = {
   PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 [ "$(id -u)" = 0 ] || { echo "run.sh: needs root" >&2; exit 1; }
 need=()
-for p in containerd podman conmon runc crun busybox-static python3 tar; do
+for p in containerd podman conmon runc crun busybox-static python3 python3-grpcio tar; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
