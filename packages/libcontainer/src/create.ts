@@ -187,16 +187,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     libc.close(fifoFd);
     fifoFd = -1;
     const stage0Exit = new Promise<number | null>((r) => run.stage0.on("exit", (code) => r(code)));
-    try {
-      await run.done;
-    } catch (e) {
-      // The executor killed or lost the init; reap it so no zombie of ours stays behind.
-      if (state.pid > 0) {
-        libc.kill(state.pid, 9);
-        await libc.waitExit(state.pid).catch(() => {});
-      }
-      throw e;
-    }
+    await run.done; // on failure, the catch below kills and reaps the init, so no zombie of ours stays behind
     await stage0Exit;
     if (state.pid <= 0) throw new ContainerError("tsrun-exec exited without reporting the init's pid");
     if (opts.pidFile) writePidFile(opts.pidFile, state.pid);
