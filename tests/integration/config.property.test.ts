@@ -15,9 +15,7 @@ const RUNS = Number(process.env.TSRUN_PROPERTY_RUNS) || 50;
 // without a /proc mount lets the init fail its exec.fifo reopen after create returned; a rare create + delete
 // --force that left cgroups and the state dir).
 const SEED =
-  process.env.TSRUN_PROPERTY_SEED === "random"
-    ? undefined
-    : Number(process.env.TSRUN_PROPERTY_SEED) || 1;
+  process.env.TSRUN_PROPERTY_SEED === "random" ? undefined : Number(process.env.TSRUN_PROPERTY_SEED) || 1;
 
 /** Keeps a mutated document from reaching the host: its own rootfs, its own cgroup. */
 function fenced(doc: Json, cgroupsPath: string): Json {
