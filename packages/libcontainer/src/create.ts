@@ -121,6 +121,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     ...(spec.linux?.resources ? { resources: spec.linux.resources } : {}),
   };
   let cgroups: CgroupManager | undefined;
+  let cgroupsError: Error | undefined;
   let io: PreparedIo | undefined;
   let fifoFd = -1;
   try {
@@ -154,19 +155,30 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
           listenerMetadata: spec.linux?.seccomp?.listenerMetadata,
           state: ociState(state, "creating"),
         }),
+      // The cgroups are made and limited while the executor starts (mkdir in cgroupfs is slow, a few ms for a
+      // dozen v1 hierarchies), so the init is never in them unlimited; a failure here is reported at the sync.
+      meanwhile: () => {
+        try {
+          cgroups = cgroupManager({ cgroupsPath: spec.linux?.cgroupsPath, id: opts.id });
+          state.cgroupPaths = cgroups.paths;
+          // Recorded before they exist, so that `delete` can remove them if we die before ready.
+          savePartial(dir, state);
+          cgroups.create();
+          cgroups.set({
+            ...spec.linux?.resources,
+            devices: deviceRules(spec.linux?.resources?.devices, spec.linux?.devices),
+          });
+        } catch (e) {
+          cgroupsError = e as Error;
+        }
+      },
       onSync: async (label) => {
         switch (label) {
           case SYNC_LABELS.cgroups:
-            cgroups = cgroupManager({ cgroupsPath: spec.linux?.cgroupsPath, id: opts.id });
-            state.cgroupPaths = cgroups.paths;
-            // Recorded before they exist, so that `delete` can remove them if we die before ready.
+            if (cgroupsError) throw cgroupsError;
+            // With the pid known now, partial.json lets `delete` kill the init too.
             savePartial(dir, state);
-            cgroups.create();
-            cgroups.apply(state.pid);
-            cgroups.set({
-              ...spec.linux?.resources,
-              devices: deviceRules(spec.linux?.resources?.devices, spec.linux?.devices),
-            });
+            cgroups?.apply(state.pid);
             return undefined;
           case SYNC_LABELS.createRuntime:
             await runHooks("prestart", spec.hooks?.prestart, status("creating"));
@@ -186,9 +198,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     io.afterSpawn();
     libc.close(fifoFd);
     fifoFd = -1;
-    const stage0Exit = new Promise<number | null>((r) => run.stage0.on("exit", (code) => r(code)));
     await run.done; // on failure, the catch below kills and reaps the init, so no zombie of ours stays behind
-    await stage0Exit;
     if (state.pid <= 0) throw new ContainerError("tsrun-exec exited without reporting the init's pid");
     if (opts.pidFile) writePidFile(opts.pidFile, state.pid);
     return { dir, state, spec, mode, io };

@@ -186,9 +186,7 @@ async function startProcess(opts: ExecOptions, joined: () => void): Promise<{ pi
       },
     });
     io.afterSpawn();
-    const stage0Exit = new Promise<void>((r) => run.stage0.on("exit", () => r()));
     await run.done;
-    await stage0Exit;
     if (pid <= 0) throw new ContainerError("tsrun-exec exited without reporting the process's pid");
   } catch (e) {
     io?.abort();

@@ -1,15 +1,15 @@
 // The command template: how tsrun starts native/tsrun-exec and talks to it. Like runc's newParentProcess, every
 // channel is an inherited fd whose number is published in a _TSRUN_* variable; the plan goes down the init
 // channel as the first frame (framing in plan-codec.ts, meaning in native/protocol.h).
-import type { ChildProcess, StdioOptions } from "node:child_process";
-import { existsSync } from "node:fs";
-import type { Socket } from "node:net";
+import { existsSync, readSync, writeSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { childProcess } from "./child-process.js";
+import { socketpair } from "@tsrun/fdpass";
 import { ContainerError } from "./container-error.js";
+import * as libc from "./libc.js";
 import type { Plan } from "./plan.js";
 import { encodeFrame, encodePlan, FrameReader, FrameType } from "./plan-codec.js";
-import { sealedExecutorPath } from "./sealed-executor.js";
+import { sealedExecutorFd } from "./sealed-executor.js";
+import { type FdSource, spawnProcess } from "./spawn.js";
 
 /** Where tsrun-exec is: beside the built package, or in the workspace's native/build during development. */
 export function executorPath(): string {
@@ -36,104 +36,139 @@ export interface ExecutorOptions {
   onPid: (pid: number) => void;
   /** Answers an OP_SYNC; the returned bytes (if any) go back in FRAME_OK. Throwing aborts the init. */
   onSync: (label: string) => Promise<Buffer | string | undefined> | Buffer | string | undefined;
+  /** Runs once the executor has its plan, while it starts and clones: work that needs no pid overlaps that. */
+  meanwhile?: () => void;
   /** Takes the seccomp listener at this fd number of the init (FRAME_SECCOMP_FD); throwing aborts the init. */
   onSeccompFd?: (fd: number) => Promise<void> | void;
   debug?: boolean;
 }
 
 export interface ExecutorRun {
-  stage0: ChildProcess;
+  /** The executor's first process; `done` reaps it. */
+  stage0: number;
   /** Settles when the init has closed the channel: it reached the exec.fifo wait, or exec'd (resolves), or a
-   *  step failed (rejects with the executor's error text). */
+   *  step failed (rejects with the executor's error text); stage 0 has been reaped either way. */
   done: Promise<void>;
 }
 
 export function startExecutor(opts: ExecutorOptions): ExecutorRun {
   const n = opts.preserveFds;
   const chanFd = 3 + n;
-  const stdio: StdioOptions = [...opts.stdio];
-  for (let fd = 3; fd < 3 + n; fd++) stdio.push(fd);
-  stdio.push("pipe"); // libuv makes this a unix socketpair: our end is a net.Socket
+  const fds: FdSource[] = [...opts.stdio];
+  for (let fd = 3; fd < 3 + n; fd++) fds.push(fd);
+  const [chan, theirs] = socketpair("stream");
+  fds.push(theirs);
   const env: Record<string, string> = { _TSRUN_INITPIPE: String(chanFd) };
   let next = chanFd + 1;
   if (opts.fifoFd !== undefined) {
-    stdio.push(opts.fifoFd);
+    fds.push(opts.fifoFd);
     env._TSRUN_FIFOFD = String(next++);
   }
   if (opts.consoleFd !== undefined) {
-    stdio.push(opts.consoleFd);
+    fds.push(opts.consoleFd);
     env._TSRUN_CONSOLE = String(next++);
   }
   if (n > 0) env._TSRUN_PRESERVE_FDS = String(n);
   if (opts.debug) env._TSRUN_LOGLEVEL = "debug";
 
-  // From a sealed memfd, never the file: the container can reach the executor's /proc/<pid>/exe (CVE-2019-5736).
-  const stage0 = childProcess().spawn(sealedExecutorPath(executorPath()), [], {
-    stdio,
-    env,
-    argv0: "tsrun-exec",
+  let stage0: number;
+  try {
+    // From a sealed memfd, never the file: the container can reach the executor's /proc/<pid>/exe (CVE-2019-5736).
+    stage0 = spawnProcess({ fd: sealedExecutorFd(executorPath()) }, { argv0: "tsrun-exec", env, fds });
+  } catch (e) {
+    libc.close(chan);
+    throw new ContainerError(`start tsrun-exec: ${(e as Error).message}`);
+  } finally {
+    libc.close(theirs);
+  }
+  const done = converse(chan, opts).finally(() => {
+    libc.close(chan);
+    // Stage 0 exits right after the clone (or on its first failure); this wait is short.
+    libc.waitExitSync(stage0);
   });
-  const chan = stage0.stdio[chanFd] as Socket;
-  const done = new Promise<void>((resolve, reject) => {
-    const reader = new FrameReader();
-    let error: string | undefined;
-    let queue = Promise.resolve();
-    stage0.on("error", (e) => reject(new ContainerError(`start tsrun-exec: ${e.message}`)));
-    chan.on("error", () => {}); // EPIPE/ECONNRESET when the init is gone; the close below reports it
-    chan.on("data", (chunk: Buffer) => {
-      let frames: ReturnType<FrameReader["push"]>;
-      try {
-        frames = reader.push(chunk);
-      } catch (e) {
-        error = `init channel: ${(e as Error).message}`;
-        chan.destroy();
-        return;
-      }
-      for (const f of frames) {
-        switch (f.type) {
-          case FrameType.Pid:
-            opts.onPid(f.payload.readUInt32LE(0));
-            break;
-          case FrameType.Error:
-            error ??= f.payload.toString();
-            break;
-          case FrameType.Log:
-            process.stderr.write(`tsrun-exec: ${f.payload.toString()}\n`);
-            break;
-          case FrameType.Sync:
-          case FrameType.SeccompFd: {
-            const label = f.payload.toString();
-            const seccompFd =
-              f.type !== FrameType.SeccompFd ? -1 : f.payload.length === 4 ? f.payload.readUInt32LE(0) : -2;
-            // Syncs are answered in order; each may do slow work (hooks) while frames keep arriving.
-            queue = queue.then(async () => {
-              try {
-                let reply: Buffer | string | undefined;
-                if (seccompFd === -1) reply = await opts.onSync(label);
-                else if (seccompFd < 0) throw new ContainerError("init channel: malformed seccomp frame");
-                else if (opts.onSeccompFd) await opts.onSeccompFd(seccompFd);
-                else throw new ContainerError("init channel: a seccomp listener nobody takes");
-                if (!chan.destroyed) chan.write(encodeFrame(FrameType.Ok, reply ?? Buffer.alloc(0)));
-              } catch (e) {
-                error ??= (e as Error).message;
-                if (!chan.destroyed) chan.write(encodeFrame(FrameType.Abort, error));
-              }
-            });
-            break;
-          }
-          default:
-            error ??= `init channel: unexpected frame type ${f.type}`;
-        }
-      }
-    });
-    chan.on("close", () => {
-      queue.then(() => {
-        if (error !== undefined) reject(new ContainerError(error));
-        else if (reader.pending) reject(new ContainerError("init channel: truncated frame"));
-        else resolve();
-      });
-    });
-  });
-  chan.write(encodeFrame(FrameType.Plan, encodePlan(opts.plan)));
   return { stage0, done };
+}
+
+/**
+ * The conversation on the init channel, with blocking reads: the executor only ever waits for us after a Sync,
+ * so there is nothing for the event loop to do while we wait for it, and no net.Socket to load and set up.
+ */
+async function converse(chan: number, opts: ExecutorOptions): Promise<void> {
+  const send = (type: number, payload: Buffer | string) => {
+    try {
+      writeAll(chan, encodeFrame(type, payload));
+    } catch {
+      // EPIPE when the executor is gone: the end of the channel reports why.
+    }
+  };
+  send(FrameType.Plan, encodePlan(opts.plan));
+  opts.meanwhile?.();
+  const reader = new FrameReader();
+  const buf = Buffer.allocUnsafe(64 * 1024);
+  let error: string | undefined;
+  for (;;) {
+    let got: number;
+    try {
+      got = readSync(chan, buf, 0, buf.length, null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EINTR" || code === "EAGAIN") continue;
+      if (code !== "ECONNRESET") error ??= `init channel: ${(e as Error).message}`;
+      break;
+    }
+    if (got === 0) break;
+    let frames: ReturnType<FrameReader["push"]>;
+    try {
+      frames = reader.push(Buffer.from(buf.subarray(0, got)));
+    } catch (e) {
+      error ??= `init channel: ${(e as Error).message}`;
+      break;
+    }
+    for (const f of frames) {
+      switch (f.type) {
+        case FrameType.Pid:
+          opts.onPid(f.payload.readUInt32LE(0));
+          break;
+        case FrameType.Error:
+          error ??= f.payload.toString();
+          break;
+        case FrameType.Log:
+          process.stderr.write(`tsrun-exec: ${f.payload.toString()}\n`);
+          break;
+        case FrameType.Sync:
+        case FrameType.SeccompFd: {
+          const label = f.payload.toString();
+          const seccompFd =
+            f.type !== FrameType.SeccompFd ? -1 : f.payload.length === 4 ? f.payload.readUInt32LE(0) : -2;
+          try {
+            let reply: Buffer | string | undefined;
+            if (seccompFd === -1) reply = await opts.onSync(label);
+            else if (seccompFd < 0) throw new ContainerError("init channel: malformed seccomp frame");
+            else if (opts.onSeccompFd) await opts.onSeccompFd(seccompFd);
+            else throw new ContainerError("init channel: a seccomp listener nobody takes");
+            send(FrameType.Ok, reply ?? Buffer.alloc(0));
+          } catch (e) {
+            error ??= (e as Error).message;
+            send(FrameType.Abort, error);
+          }
+          break;
+        }
+        default:
+          error ??= `init channel: unexpected frame type ${f.type}`;
+      }
+    }
+  }
+  if (error !== undefined) throw new ContainerError(error);
+  if (reader.pending) throw new ContainerError("init channel: truncated frame");
+}
+
+function writeAll(fd: number, data: Buffer): void {
+  for (let off = 0; off < data.length; ) {
+    try {
+      off += writeSync(fd, data, off, data.length - off);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== "EINTR" && code !== "EAGAIN") throw e;
+    }
+  }
 }

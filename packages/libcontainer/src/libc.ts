@@ -151,6 +151,15 @@ export function waitExit(pid: number): Promise<number> {
   });
 }
 
+/** Blocking reap of one pid (retried on EINTR); the exit code as waitExit's, or undefined if it is not ours. */
+export function waitExitSync(pid: number): number | undefined {
+  const status = [0];
+  for (;;) {
+    if (c.waitpid(pid, status, 0) === pid) return exitCodeOf(status[0]!);
+    if (koffi.errno() !== koffi.os.errno.EINTR) return undefined;
+  }
+}
+
 /** Non-blocking reap of one pid; undefined while it still runs. */
 export function tryReap(pid: number): number | undefined {
   const status = [0];

@@ -76,7 +76,17 @@ export function sealsOf(fd: number): number {
   return libc().fcntl(fd, F_GET_SEALS);
 }
 
-const copies = new Map<string, string>();
+const copies = new Map<string, number>();
+
+/** The sealed copy of the executor at `path`, made once per process: a close-on-exec memfd to spawn from. */
+export function sealedExecutorFd(path: string): number {
+  let fd = copies.get(path);
+  if (fd === undefined) {
+    fd = sealedCopy(path, "tsrun-exec");
+    copies.set(path, fd);
+  }
+  return fd;
+}
 
 /**
  * What to spawn for the executor at `path`: /proc/self/fd/N of its sealed copy. The child resolves that in its
@@ -84,10 +94,5 @@ const copies = new Map<string, string>();
  * those fds, which works for a binary, not for a script).
  */
 export function sealedExecutorPath(path: string): string {
-  let p = copies.get(path);
-  if (!p) {
-    p = `/proc/self/fd/${sealedCopy(path, "tsrun-exec")}`;
-    copies.set(path, p);
-  }
-  return p;
+  return `/proc/self/fd/${sealedExecutorFd(path)}`;
 }
