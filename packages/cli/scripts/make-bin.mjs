@@ -27,7 +27,7 @@ try {
 const LAUNCHER = `#!${process.execPath}
 // Written by scripts/make-bin.mjs: runs dist/bin.cjs through a per-command V8 code cache. CommonJS (see
 // bin/package.json): an ES module entry would start Node's ESM loader for nothing.
-const { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } = require("node:fs");
+const { closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync, write, writeFileSync } = require("node:fs");
 const { createRequire } = require("node:module");
 const { join } = require("node:path");
 const { Script } = require("node:vm");
@@ -43,6 +43,23 @@ for (let i = 2; i < process.argv.length; i++) {
     break;
   }
   if (VALUED.has(a)) i++;
+}
+// run, create and exec move a process into cgroups, and the kernel's first such move after a quiet spell waits for
+// an RCU grace period (5-12 ms here). @tsrun/libcontainer's primeCgroupAttach starts that wait early by moving us
+// into our own cgroup; done here, before the bundle is even read, the wait overlaps all of tsrun's own start.
+// The threadpool starts at its first request, which may be the one below, so its size is set first (see
+// src/bin.ts for why tsrun wants 8).
+process.env.UV_THREADPOOL_SIZE ??= "8";
+if (command === "run" || command === "create" || command === "exec") {
+  try {
+    const own = readFileSync("/proc/self/cgroup", "utf8");
+    const m = /^\\d+:(?:[^:\\n]*,)?pids(?:,[^:\\n]*)?:(.*)$/m.exec(own) ?? /^0::(.*)$/m.exec(own);
+    if (m) {
+      const base = /:pids/.test(m[0]) ? "/sys/fs/cgroup/pids" : "/sys/fs/cgroup";
+      const fd = openSync(\`\${base}\${m[1]}/cgroup.procs\`, "w");
+      write(fd, String(process.pid), () => closeSync(fd));
+    }
+  } catch {}
 }
 const st = statSync(file);
 const cacheFile = \`\${dir}cache/bin.\${command}.\${st.size}-\${Math.trunc(st.mtimeMs)}.v8\`;
