@@ -34,5 +34,11 @@ export default defineConfig([
     shims: true,
     noExternal: [/^@tsrun\//],
     external: ["koffi"],
+    // Every command reads, hashes and deserializes this file first: whitespace and syntax minified, it is a quarter
+    // smaller (about 1 ms per command); names stay, so errors and stacks read as before.
+    esbuildOptions(options) {
+      options.minifyWhitespace = true;
+      options.minifySyntax = true;
+    },
   },
 ]);

@@ -22,6 +22,7 @@ let c:
       | "faInit"
       | "faDup2"
       | "faDestroy"
+      | "faCloseFrom"
       | "atInit"
       | "atFlags"
       | "atMask"

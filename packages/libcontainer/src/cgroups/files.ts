@@ -1,22 +1,22 @@
 // The only place that touches cgroup files. Writes open existing files only (O_WRONLY|O_TRUNC, no O_CREAT): a
 // missing file means a missing controller or kernel feature, and in the test trees creating it would hide that.
 
-import * as fs from "node:fs";
+import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
 import { posix } from "node:path";
 import { CgroupError, errnoOf } from "./errors.js";
 
 // libuv opens every file close-on-exec.
-const WRITE_FLAGS = fs.constants.O_WRONLY | fs.constants.O_TRUNC;
+const WRITE_FLAGS = constants.O_WRONLY | constants.O_TRUNC;
 
 export function writeValue(dir: string, file: string, value: string): void {
   const path = posix.join(dir, file);
   try {
-    const fd = fs.openSync(path, WRITE_FLAGS);
+    const fd = openSync(path, WRITE_FLAGS);
     try {
       // One write(2): the kernel parses each write as a whole value.
-      fs.writeSync(fd, value);
+      writeSync(fd, value);
     } finally {
-      fs.closeSync(fd);
+      closeSync(fd);
     }
   } catch (err) {
     const code = errnoOf(err);
@@ -27,7 +27,7 @@ export function writeValue(dir: string, file: string, value: string): void {
 export function readValue(dir: string, file: string): string {
   const path = posix.join(dir, file);
   try {
-    return fs.readFileSync(path, "utf8");
+    return readFileSync(path, "utf8");
   } catch (err) {
     const code = errnoOf(err);
     throw new CgroupError(`read ${path}: ${code}`, code, { cause: err });
@@ -37,7 +37,7 @@ export function readValue(dir: string, file: string): string {
 /** The file's content, or undefined when it does not exist. */
 export function readIfExists(dir: string, file: string): string | undefined {
   try {
-    return fs.readFileSync(posix.join(dir, file), "utf8");
+    return readFileSync(posix.join(dir, file), "utf8");
   } catch (err) {
     if (errnoOf(err) === "ENOENT") return undefined;
     throw new CgroupError(`read ${posix.join(dir, file)}: ${errnoOf(err)}`, errnoOf(err), { cause: err });
@@ -45,12 +45,12 @@ export function readIfExists(dir: string, file: string): string | undefined {
 }
 
 export function exists(dir: string, file: string): boolean {
-  return fs.existsSync(posix.join(dir, file));
+  return existsSync(posix.join(dir, file));
 }
 
 export function mkdir(dir: string): boolean {
   try {
-    fs.mkdirSync(dir, { mode: 0o755 });
+    mkdirSync(dir, { mode: 0o755 });
     return true;
   } catch (err) {
     if (errnoOf(err) === "EEXIST") return false;

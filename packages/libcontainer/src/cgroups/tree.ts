@@ -1,14 +1,13 @@
 // Walking a cgroup directory and its descendants: listing their processes, removing them deepest first.
 
-import * as fs from "node:fs";
+import { readdirSync, rmdirSync } from "node:fs";
 import { posix } from "node:path";
 import { CgroupError, errnoOf } from "./errors.js";
 import { readIfExists, sleepMs } from "./files.js";
 
 function subdirs(dir: string): string[] | undefined {
   try {
-    return fs
-      .readdirSync(dir, { withFileTypes: true })
+    return readdirSync(dir, { withFileTypes: true })
       .filter((e) => e.isDirectory())
       .map((e) => posix.join(dir, e.name));
   } catch (err) {
@@ -41,7 +40,7 @@ function rmdir(dir: string, deadline: number): string | undefined {
   let delay = 1;
   for (;;) {
     try {
-      fs.rmdirSync(dir);
+      rmdirSync(dir);
       return undefined;
     } catch (err) {
       const code = errnoOf(err);
