@@ -288,10 +288,29 @@ const samples = Object.fromEntries(
   active.map((rt) => [rt.name, Object.fromEntries(ROWS.map((r) => [r.key, []]))]),
 );
 
+// Fixed costs, sampled between the `run` rounds: what any Node program pays to start and exit (the same node as
+// tsrun's launcher), and each runtime's cheapest command.
+const FLOOR = [
+  { key: "node", label: "`node` running an empty script", argv: [process.execPath, "-e", ""] },
+  { key: "tsrunVersion", label: "`tsrun --version`", argv: [RUNTIMES[0].bin, "--version"] },
+  { key: "runcVersion", label: "`runc --version`", argv: ["runc", "--version"] },
+];
+const floor = Object.fromEntries(FLOOR.map((f) => [f.key, []]));
+function sampleFloor() {
+  for (const f of FLOOR) {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(f.argv[0], f.argv.slice(1), { env: ENV, stdio: "ignore" });
+    if (r.status === 0) floor[f.key].push(ms(t0));
+  }
+}
+
 async function main() {
   log(`work dir ${work}; runtimes: ${active.map((r) => r.name).join(", ")}`);
   for (const rt of active) startRun(rt); // warm the page cache
-  for (let i = 0; i < N_START; i++) for (const rt of active) samples[rt.name].run.push(startRun(rt));
+  for (let i = 0; i < N_START; i++) {
+    for (const rt of active) samples[rt.name].run.push(startRun(rt));
+    sampleFloor();
+  }
   log("run done");
   for (let i = 0; i < N_START; i++)
     for (const rt of active) samples[rt.name].detached.push(startDetached(rt));
@@ -360,6 +379,19 @@ for (const row of result.rows) {
 const table = lines.join("\n");
 process.stdout.write(`${table}\n`);
 
+// The floor: how much of runc's whole `run` a Node process spends just starting and exiting.
+const runcRun = runc ? result.rows.find((r) => r.key === "run").cells.runc.median : undefined;
+result.floor = Object.fromEntries(
+  FLOOR.map((f) => [f.key, floor[f.key].length ? stats(floor[f.key]) : undefined]),
+);
+const floorLines = FLOOR.map((f) => {
+  const st = result.floor[f.key];
+  if (!st) return `- ${f.label}: not run`;
+  const of = runcRun ? ` = ${(st.median / runcRun).toFixed(2)}× runc's \`run /bin/true\`` : "";
+  return `- ${f.label}: ${fmt(st.median, "ms")} ms median (p90 ${fmt(st.p90, "ms")})${of}`;
+});
+process.stdout.write(`${floorLines.join("\n")}\n`);
+
 const git = (() => {
   try {
     return execFileSync("git", ["-C", REPO, "rev-parse", "--short", "HEAD"]).toString().trim();
@@ -388,6 +420,9 @@ Produced by \`node tools/bench/src/bench.mjs\` (${QUICK ? "quick mode" : "full m
 Ratios are tsrun's (or crun's) median over runc's: below 1 is better for times and memory, above 1 for MB/s.
 
 ${table}
+
+## Fixed costs (same run, interleaved with the \`run\` rounds)
+${floorLines.join("\n")}
 
 ## Machine and versions
 - ${machine}

@@ -26,7 +26,11 @@ describe.skipIf(!isRoot)("bench --quick", () => {
         env,
         stdio: ["ignore", "pipe", "pipe"],
       });
-      const out = JSON.parse(readFileSync(json, "utf8")) as { quick: boolean; rows: Row[] };
+      const out = JSON.parse(readFileSync(json, "utf8")) as {
+        quick: boolean;
+        rows: Row[];
+        floor: Record<string, { median: number } | undefined>;
+      };
       expect(out.quick).toBe(true);
       expect(out.rows.map((r) => r.key)).toEqual(["run", "detached", "pipe", "tty", "rss", "initRss"]);
       for (const row of out.rows)
@@ -37,6 +41,8 @@ describe.skipIf(!isRoot)("bench --quick", () => {
             true,
           );
         }
+      for (const key of ["node", "tsrunVersion", "runcVersion"])
+        expect(out.floor[key]?.median, `floor ${key}`).toBeGreaterThan(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
