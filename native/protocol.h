@@ -144,6 +144,10 @@ enum op_code {
   OP_UNSHARE = 54,       /* i64 CLONE_NEW* flags: unshare(2) in the init. For the cgroup namespace, which must be
                             made after the init joined its cgroups (the sync where tsrun does that), or its root
                             would be tsrun's cgroup, as runc */
+  OP_SESSION_KEYRING = 55, /* name, i64 searchable: keyctl(KEYCTL_JOIN_SESSION_KEYRING, name), so the container does
+                            not share tsrun's session keyring (runc's default); with searchable != 0 the new keyring
+                            also gets its user's search permission, so a later `exec` can join it by name. ENOSYS
+                            (a kernel without keyrings) is not an error, as in runc */
 };
 
 #endif

@@ -83,6 +83,7 @@ void tgt_close(struct tgt *t);
 void op_setns(const struct op *op);          /* ops_ns.c */
 void op_loopback_up(void);                    /* ops_ns.c */
 void op_unshare(const struct op *op);        /* ops_ns.c */
+void op_session_keyring(const struct op *op); /* ops_keyring.c */
 void op_mount(const struct op *op);          /* ops_mount.c */
 void op_pivot_root(const struct op *op);
 void op_move_root(const struct op *op);

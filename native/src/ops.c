@@ -122,6 +122,7 @@ void run_op(const struct op *op) {
   case OP_SECCOMP: op_seccomp(op); break;
   case OP_MOUNT_COPYUP: op_mount_copyup(op); break;
   case OP_UNSHARE: op_unshare(op); break;
+  case OP_SESSION_KEYRING: op_session_keyring(op); break;
   default:
     /* Stage ops (setns, clone, maps) were handled by main.c; reaching here means the plan put one in the init. */
     fail_status(1, "plan: %s cannot run here", op_name(op->code));

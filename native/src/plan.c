@@ -23,7 +23,7 @@ static const char *const names[] = {
     [OP_SETUSER] = "setuser",       [OP_CAPS] = "caps",                   [OP_FIFO_WAIT] = "fifo_wait",
     [OP_CLOSE_FROM] = "close_from", [OP_EXEC] = "exec",                   [OP_STDIO_BLOCKING] = "stdio_blocking",
     [OP_HOOK] = "hook", [OP_LOOKUP] = "lookup", [OP_SECCOMP] = "seccomp", [OP_ROOT] = "root",
-    [OP_MOUNT_COPYUP] = "mount_copyup", [OP_UNSHARE] = "unshare",
+    [OP_MOUNT_COPYUP] = "mount_copyup", [OP_UNSHARE] = "unshare", [OP_SESSION_KEYRING] = "session_keyring",
 };
 
 const char *op_name(uint16_t code) {

@@ -213,3 +213,14 @@ describe("compileExecPlan", () => {
     expect(read).toBe(false);
   });
 });
+
+describe("compileExecPlan: session keyring", () => {
+  it("joins the container's keyring by name once in its cgroups, without touching its permissions", () => {
+    const plan = compileExecPlan(proc(), ctx({ sessionKeyring: "_ses.c1" }));
+    const at = plan.findIndex((o) => o.code === OpCode.SessionKeyring);
+    expect(plan[at]).toEqual({ code: OpCode.SessionKeyring, args: ["_ses.c1", 0n] });
+    expect(at).toBeGreaterThan(plan.findIndex((o) => o.code === OpCode.Sync));
+    expect(at).toBeLessThan(plan.findIndex((o) => o.code === OpCode.Exec));
+    expect(codes(compileExecPlan(proc(), ctx()))).not.toContain("SessionKeyring");
+  });
+});

@@ -92,6 +92,8 @@ export interface ExecCompileContext {
   consoleSync?: boolean;
   /** --preserve-fds: fds 3 .. 3+N-1 reach the process. */
   preserveFds: number;
+  /** The container's session keyring to join ("_ses.<id>"); absent when it was created with --no-new-keyring. */
+  sessionKeyring?: string;
   /** The container's umask (its config's process.user.umask); unset leaves tsrun's, as runc. */
   umask?: number;
   /** The container's oom_score_adj (its config's process.oomScoreAdj), which runc gives every exec too. */
@@ -122,6 +124,8 @@ export function compileExecPlan(process: Process, ctx: ExecCompileContext): Plan
   // Its own session (runc's stage 2 always calls setsid), which OP_CONSOLE's TIOCSCTTY also needs. Then it
   // waits for tsrun to put it in the container's cgroups, before it can fork or use any resource.
   plan.push(op.setsid(), op.sync(EXEC_SYNC_LABELS.cgroups));
+  // The container's keyring, not tsrun's caller's (the init made it searchable, so this joins the same one).
+  if (ctx.sessionKeyring) plan.push(op.sessionKeyring(ctx.sessionKeyring, false));
   if (ctx.consoleSocket) {
     // The pty comes from the container's devpts; /dev/console belongs to the init and is left alone.
     const size = process.consoleSize;

@@ -746,3 +746,17 @@ describe("compilePlan: proc and sysfs on a link", () => {
     );
   });
 });
+
+describe("session keyring", () => {
+  it("joins a keyring of the container's own first thing in the init, made searchable for exec", () => {
+    const plan = compilePlan(runcDefault(), ctx({ sessionKeyring: "_ses.c1" }));
+    const at = plan.findIndex((o) => o.code === OpCode.SessionKeyring);
+    expect(plan[at]).toEqual({ code: OpCode.SessionKeyring, args: ["_ses.c1", 1n] });
+    expect(at).toBeGreaterThan(plan.findIndex((o) => o.code === OpCode.Setsid));
+    expect(at).toBeLessThan(plan.findIndex((o) => o.code === OpCode.Mount));
+  });
+
+  it("keeps the caller's keyring without a name (--no-new-keyring)", () => {
+    expect(ops(compilePlan(runcDefault(), ctx()), OpCode.SessionKeyring)).toEqual([]);
+  });
+});

@@ -63,6 +63,8 @@ export interface CompileContext {
   fifo: boolean;
   /** --preserve-fds: fds 3 .. 3+N-1 reach the container. */
   preserveFds: number;
+  /** The name of the container's own session keyring ("_ses.<id>"); absent with --no-new-keyring. */
+  sessionKeyring?: string;
   labels?: Partial<SyncLabels>;
   /** Host facts; read with probeHost(linux.cgroupsPath) when absent. */
   host?: Partial<HostFacts>;
@@ -104,6 +106,8 @@ export function compilePlan(spec: Spec, ctx: CompileContext): Plan {
   // cleared once tsrun has recorded the container ("ready").
   plan.push(op.pdeathsig(SIGKILL), op.setsid());
   if (hasNamespace(namespaces, "user")) plan.push(op.setidRoot());
+  // First of the init's own work, as runc's: then even a failing mount is not done with the caller's keyring.
+  if (ctx.sessionKeyring) plan.push(op.sessionKeyring(ctx.sessionKeyring, true));
   if (hasNewNamespace(namespaces, "network")) plan.push(op.loopbackUp());
   plan.push(op.sync(labels.cgroups));
   // The cgroup namespace's root is the creator's cgroup at the time: made now, the container sees its own cgroup

@@ -16,7 +16,15 @@ import { hasNewNamespace } from "./namespaces.js";
 import { savePartial } from "./partial-create.js";
 import { sendSeccompListener } from "./seccomp/notify.js";
 import type { Spec } from "./spec.js";
-import { ensureRoot, nowRfc3339Nano, procStat, type StateFile, type Status, saveState } from "./state.js";
+import {
+  ensureRoot,
+  nowRfc3339Nano,
+  procStat,
+  type StateFile,
+  type Status,
+  saveState,
+  sessionKeyringName,
+} from "./state.js";
 import { ociState, stateJson } from "./state-json.js";
 import { type IoMode, ioMode, type PreparedIo, prepareIo } from "./stdio.js";
 import { parseSpec, resolveRootfs } from "./validate.js";
@@ -28,8 +36,7 @@ export interface CreateOptions {
   consoleSocket?: string;
   pidFile?: string;
   noPivot?: boolean;
-  /** runc's default gives the container a new session keyring; tsrun never touches keyrings, so the container
-   *  keeps the caller's either way and the flag only exists for compatibility. */
+  /** Keep the caller's session keyring instead of a new one named "_ses.<id>" (runc's default). */
   noNewKeyring?: boolean;
   preserveFds?: number;
   /** false only for a foreground `run`. */
@@ -119,6 +126,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     hooks: { poststart: spec.hooks?.poststart, poststop: spec.hooks?.poststop },
     ownPidNamespace: hasNewNamespace(spec.linux?.namespaces, "pid"),
     ...(spec.linux?.resources ? { resources: spec.linux.resources } : {}),
+    ...(opts.noNewKeyring ? { noNewKeyring: true } : {}),
   };
   let cgroups: CgroupManager | undefined;
   let cgroupsError: Error | undefined;
@@ -134,6 +142,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
       consoleSocket: !!proc.terminal,
       fifo: true,
       preserveFds: opts.preserveFds ?? 0,
+      ...(opts.noNewKeyring ? {} : { sessionKeyring: sessionKeyringName(opts.id) }),
     });
     const status = (s: Status) => stateJson(state, s);
     const run = startExecutor({

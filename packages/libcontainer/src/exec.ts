@@ -19,7 +19,7 @@ import { attachForeground } from "./run.js";
 import { sendSeccompListener } from "./seccomp/notify.js";
 import { RootfsResolver, readlink } from "./secure-join.js";
 import type { Process, Spec } from "./spec.js";
-import { containerDir, initAlive } from "./state.js";
+import { containerDir, initAlive, sessionKeyringName } from "./state.js";
 import { ociState } from "./state-json.js";
 import { ioMode, type PreparedIo, prepareIo } from "./stdio.js";
 
@@ -134,6 +134,7 @@ async function startProcess(opts: ExecOptions, joined: () => void): Promise<{ pi
     consoleSocket: !!proc.terminal,
     consoleSync: mode.kind === "terminal-foreground",
     preserveFds,
+    ...(c.state.noNewKeyring ? {} : { sessionKeyring: sessionKeyringName(c.state.id) }),
     umask: config.process?.user?.umask ?? undefined,
     oomScoreAdj: config.process?.oomScoreAdj ?? undefined,
     lastCap: lastCap(),

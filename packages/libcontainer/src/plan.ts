@@ -46,6 +46,7 @@ export enum OpCode {
   Root = 52,
   MountCopyup = 53,
   Unshare = 54,
+  SessionKeyring = 55,
 }
 
 /** A string goes as its bytes (no NUL); a bigint as an 8-byte little-endian integer; a Buffer as is. */
@@ -148,4 +149,9 @@ export const op = {
   }),
   /** unshare(2) in the init: the cgroup namespace, made once the init is in its cgroups. */
   unshare: (flags: number): Op => ({ code: OpCode.Unshare, args: [i(flags)] }),
+  /** A new session keyring named `name` (runc's "_ses.<id>"); `searchable` lets a later exec join it by name. */
+  sessionKeyring: (name: string, searchable: boolean): Op => ({
+    code: OpCode.SessionKeyring,
+    args: [name, i(searchable ? 1 : 0)],
+  }),
 };

@@ -42,10 +42,17 @@ export interface StateFile {
   ownPidNamespace: boolean;
   /** linux.resources as applied at create and changed since by `update`. */
   resources?: Resources;
+  /** Created with --no-new-keyring: its processes keep their caller's session keyring, exec's too. */
+  noNewKeyring?: boolean;
 }
 
 export const STATE_FILE = "state.json";
 export const EXEC_FIFO = "exec.fifo";
+
+/** The container's session keyring, named as runc names it, so tools that look for it find it. */
+export function sessionKeyringName(id: string): string {
+  return `_ses.${id}`;
+}
 
 export function containerDir(root: string, id: string): string {
   validateId(id);
