@@ -459,15 +459,41 @@ describe("in process (the libcontainer API)", () => {
     expect(zombies()).toBe(0);
   });
 
-  // runc keeps the config in its state; tsrun reads the bundle's, and without it an exec could miss the
-  // container's seccomp filter: refused, not run unconfined.
-  it.skipIf(IS_RUNC)("refuses to exec when the bundle's config.json is gone", async () => {
-    const b = await running("nc1");
+  // As runc: the seccomp filter (and umask, oom_score_adj) is the one create read, kept with the state, so a
+  // bundle's config.json changed or removed since cannot take it away from an exec; the process defaults (args,
+  // env, cwd, ...) come from the bundle's config.json as it is now, and without it only --process can exec.
+  it("keeps the filter create read, and takes process defaults from the bundle's config.json now", async () => {
+    const b = await running("nc1", (s) => {
+      s.process!.env = [...(s.process!.env ?? []), "FROM=create"];
+      s.linux!.seccomp = {
+        defaultAction: "SCMP_ACT_ALLOW",
+        architectures: ["SCMP_ARCH_X86_64"],
+        syscalls: [{ names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO" }],
+      };
+    });
+    const changed = JSON.parse(readFileSync(join(b.dir, "config.json"), "utf8"));
+    delete changed.linux.seccomp;
+    changed.process.env = changed.process.env.map((e: string) => (e === "FROM=create" ? "FROM=later" : e));
+    writeFileSync(join(b.dir, "config.json"), JSON.stringify(changed));
+    const r = await rt(b, ["exec", "nc1", "sh", "-c", "mkdir /tmp/x; echo $FROM"]);
+    expect(r.stderr).toMatch(/mkdir.*Operation not permitted/);
+    expect(r.stdout).toBe("later\n");
     rmSync(join(b.dir, "config.json"));
+    const gone = await rt(b, ["exec", "nc1", "true"]);
+    expect(gone.code).toBe(255);
+    expect(gone.stderr).toContain("JSON specification file config.json not found");
     const file = join(b.dir, "p.json");
-    writeFileSync(file, JSON.stringify({ user: { uid: 0, gid: 0 }, args: ["true"], cwd: "/" }));
-    const r = await rt(b, ["exec", "--process", file, "nc1"]);
-    expect(r.code).toBe(255);
-    expect(r.stderr).toContain("config.json: no such file or directory");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        user: { uid: 0, gid: 0 },
+        args: ["sh", "-c", "mkdir /tmp/y; echo ran"],
+        env: ["PATH=/bin:/usr/bin"],
+        cwd: "/",
+      }),
+    );
+    const p = await rt(b, ["exec", "--process", file, "nc1"]);
+    expect(p.stderr).toMatch(/mkdir.*Operation not permitted/);
+    expect(p.stdout).toBe("ran\n");
   });
 });

@@ -22,6 +22,7 @@ import {
   procStat,
   type StateFile,
   type Status,
+  saveConfig,
   saveState,
   sessionKeyringName,
 } from "./state.js";
@@ -197,6 +198,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
             return status("creating");
           case SYNC_LABELS.ready:
             // Saved before the init goes on, so `delete` can clean up even if we are killed right now.
+            saveConfig(dir, spec);
             saveState(dir, state);
             return status("created");
           default:

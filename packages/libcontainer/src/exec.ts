@@ -19,7 +19,7 @@ import { attachForeground } from "./run.js";
 import { sendSeccompListener } from "./seccomp/notify.js";
 import { RootfsResolver, readlink } from "./secure-join.js";
 import type { Process, Spec } from "./spec.js";
-import { containerDir, initAlive, sessionKeyringName } from "./state.js";
+import { CONFIG_FILE, containerDir, initAlive, sessionKeyringName } from "./state.js";
 import { ociState } from "./state-json.js";
 import { ioMode, type PreparedIo, prepareIo } from "./stdio.js";
 
@@ -40,17 +40,38 @@ export interface ExecOptions {
 }
 
 /**
- * The container's config.json: its process is the base of a command-line exec, and every exec gets its seccomp
- * filter, umask and oom_score_adj. Without it an exec could escape the filter, so a missing one is an error.
+ * The container's config as create read it (runc keeps it in its state too): every exec gets its seccomp filter,
+ * umask and oom_score_adj from here, whatever the bundle's config.json says now. A container made by a tsrun that
+ * did not save it falls back to the bundle's. Without either an exec could escape the filter: an error.
  */
-function readConfig(bundle: string): Spec {
-  const path = join(bundle, "config.json");
+function savedConfig(dir: string, bundle: string): Spec {
+  try {
+    return parseConfig(join(dir, CONFIG_FILE));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    return parseConfig(join(bundle, "config.json"));
+  }
+}
+
+/** As runc, the base of a command-line exec is the process in the bundle's config.json as it is now. */
+function bundleProcess(bundle: string): Spec["process"] {
+  try {
+    return parseConfig(join(bundle, "config.json")).process;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT")
+      throw new ContainerError("JSON specification file config.json not found");
+    throw e;
+  }
+}
+
+function parseConfig(path: string): Spec {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new ContainerError(`open ${path}: ${code === "ENOENT" ? "no such file or directory" : code}`);
+    if (code === "ENOENT") throw e;
+    throw new ContainerError(`open ${path}: ${code}`);
   }
   try {
     return JSON.parse(text) as Spec;
@@ -106,10 +127,18 @@ async function startProcess(opts: ExecOptions, joined: () => void): Promise<{ pi
   if (c.status === "paused" && !opts.ignorePaused)
     throw new ContainerError("cannot exec in a paused container (use --ignore-paused to override)");
 
-  const config = readConfig(c.state.bundle);
+  let config: Spec;
+  try {
+    config = savedConfig(c.dir, c.state.bundle);
+  } catch (e) {
+    const path = (e as NodeJS.ErrnoException).path ?? join(c.state.bundle, "config.json");
+    if ((e as NodeJS.ErrnoException).code === "ENOENT")
+      throw new ContainerError(`open ${path}: no such file or directory`);
+    throw e;
+  }
   let proc: Process;
   if (opts.processFile) proc = readProcessFile(opts.processFile);
-  else proc = execProcessFromConfig(config.process, opts.overrides ?? { args: [] });
+  else proc = execProcessFromConfig(bundleProcess(c.state.bundle), opts.overrides ?? { args: [] });
   const mode = ioMode({ terminal: !!proc.terminal, detach: opts.detach, consoleSocket: opts.consoleSocket });
   if (mode.kind === "terminal-foreground") {
     // Born with the caller's size (which wins over a process.json's, as runc resizes from the host at start), so

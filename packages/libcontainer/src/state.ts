@@ -16,7 +16,7 @@ import {
 import { join } from "node:path";
 import { ContainerError, notExist } from "./container-error.js";
 import { validateId } from "./container-id.js";
-import type { Hooks, Resources } from "./spec.js";
+import type { Hooks, Resources, Spec } from "./spec.js";
 
 export type Status = "creating" | "created" | "running" | "paused" | "stopped";
 
@@ -47,6 +47,8 @@ export interface StateFile {
 }
 
 export const STATE_FILE = "state.json";
+/** The spec as create read it: exec takes its process defaults and seccomp filter from here, not the bundle. */
+export const CONFIG_FILE = "config.json";
 export const EXEC_FIFO = "exec.fifo";
 
 /** The container's session keyring, named as runc names it, so tools that look for it find it. */
@@ -83,6 +85,13 @@ export function saveState(dir: string, state: StateFile): void {
   const tmp = join(dir, `.${STATE_FILE}.${process.pid}`);
   writeFileSync(tmp, JSON.stringify(state), { mode: 0o600 });
   renameSync(tmp, join(dir, STATE_FILE));
+}
+
+/** Saved before state.json, so a container that has a state also has its config. */
+export function saveConfig(dir: string, spec: Spec): void {
+  const tmp = join(dir, `.${CONFIG_FILE}.${process.pid}`);
+  writeFileSync(tmp, JSON.stringify(spec), { mode: 0o600 });
+  renameSync(tmp, join(dir, CONFIG_FILE));
 }
 
 export function loadState(root: string, id: string): StateFile {
