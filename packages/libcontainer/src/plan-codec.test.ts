@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { OpCode, op } from "./plan.js";
+import { type Op, OpCode, op } from "./plan.js";
 import { encodeFrame, encodePlan, FrameReader, FrameType } from "./plan-codec.js";
 
 describe("encodePlan", () => {
@@ -36,6 +36,34 @@ describe("encodePlan", () => {
   it("encodes UTF-8 strings by bytes and an empty plan as nothing", () => {
     expect(encodePlan([op.chdir("é")]).subarray(4)).toEqual(Buffer.from([2, 0, 0, 0, 0xc3, 0xa9]));
     expect(encodePlan([]).length).toBe(0);
+  });
+
+  it("lays out strings, binary and integers in any mix the same way on its ASCII and UTF-8 paths", () => {
+    // A plain reference encoder: per op u16 code, u16 argc, per arg u32 length and bytes.
+    const reference = (plan: Op[]) =>
+      Buffer.concat(
+        plan.flatMap((o) => [
+          Buffer.from([o.code & 0xff, o.code >> 8, o.args.length & 0xff, o.args.length >> 8]),
+          ...o.args.flatMap((a) => {
+            const b =
+              typeof a === "bigint"
+                ? Buffer.from(BigInt.asUintN(64, a).toString(16).padStart(16, "0"), "hex").reverse()
+                : Buffer.isBuffer(a)
+                  ? a
+                  : Buffer.from(a);
+            const len = Buffer.alloc(4);
+            len.writeUInt32LE(b.length);
+            return [len, b];
+          }),
+        ]),
+      );
+    const mixed = (name: string): Op[] => [
+      { code: OpCode.Seccomp, args: [Buffer.from([0, 1, 2, 0]), 3n] },
+      { code: OpCode.Mount, args: ["/dev", name, "", -1n, "x"] },
+      { code: OpCode.Umask, args: [] },
+    ];
+    for (const name of ["null", "nüll", "日本"])
+      expect(encodePlan(mixed(name))).toEqual(reference(mixed(name)));
   });
 
   it("refuses a string with a NUL byte", () => {

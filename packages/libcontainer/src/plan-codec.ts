@@ -43,7 +43,10 @@ export function encodeFrame(type: number, payload: Buffer | string = Buffer.allo
 
 /** The FRAME_PLAN payload: per op u16 opcode, u16 argc, then per arg u32 length and bytes (i64 LE for bigints). */
 export function encodePlan(plan: Plan): Buffer {
-  // Sized first and written into one buffer: a Buffer per argument costs more than the rest of the compile.
+  // This runs once per command, cold, in V8's interpreter, where each of Node's Buffer.write* (JavaScript with
+  // argument checks) costs microseconds: numbers go through a DataView (V8 builtins), and the strings, nearly always
+  // ASCII, are converted to bytes in one call.
+  const strings: string[] = [];
   let size = 0;
   for (const op of plan) {
     if (op.args.length > 0xffff) throw new RangeError(`plan: op ${op.code} has too many arguments`);
@@ -52,31 +55,48 @@ export function encodePlan(plan: Plan): Buffer {
       if (typeof arg === "bigint") size += 12;
       else if (Buffer.isBuffer(arg)) size += 4 + arg.length;
       else {
-        // The executor NUL-terminates strings; an embedded NUL would cut a path short, so refuse it here.
-        if (arg.includes("\0"))
-          throw new TypeError(`plan: op ${op.code}: string argument contains a NUL byte`);
-        size += 4 + Buffer.byteLength(arg);
+        strings.push(arg);
+        size += 4;
       }
     }
   }
+  const joined = strings.join("");
+  // The executor NUL-terminates strings; an embedded NUL would cut a path short, so refuse it here.
+  if (joined.includes("\0")) {
+    const bad = plan.find((op) => op.args.some((a) => typeof a === "string" && a.includes("\0")));
+    throw new TypeError(`plan: op ${bad?.code}: string argument contains a NUL byte`);
+  }
+  const ascii = !/[\u0080-\uffff]/.test(joined);
+  const all = ascii ? Buffer.from(joined, "latin1") : undefined;
+  const utf8 = ascii ? [] : strings.map((x) => Buffer.from(x));
+  size += all ? all.length : utf8.reduce((n, b) => n + b.length, 0);
   const out = Buffer.allocUnsafe(size);
+  const view = new DataView(out.buffer, out.byteOffset, size);
   let off = 0;
+  let at = 0; // in `all`
+  let k = 0; // in `utf8`
+  const bytes = (b: Uint8Array) => {
+    view.setUint32(off, b.length, true);
+    out.set(b, off + 4);
+    off += 4 + b.length;
+  };
   for (const op of plan) {
-    off = out.writeUInt16LE(op.code, off);
-    off = out.writeUInt16LE(op.args.length, off);
+    view.setUint16(off, op.code, true);
+    view.setUint16(off + 2, op.args.length, true);
+    off += 4;
     for (const arg of op.args) {
       if (typeof arg === "bigint") {
-        off = out.writeUInt32LE(8, off);
+        view.setUint32(off, 8, true);
         // Negative values (-1n = RLIM_INFINITY) go as two's complement; both signednesses fit in 64 bits.
-        off = out.writeBigUInt64LE(BigInt.asUintN(64, arg), off);
+        view.setBigUint64(off + 4, BigInt.asUintN(64, arg), true);
+        off += 12;
       } else if (Buffer.isBuffer(arg)) {
-        // binary (a BPF program): NULs are fine, the executor reads it by length
-        off = out.writeUInt32LE(arg.length, off);
-        off += arg.copy(out, off);
+        bytes(arg); // binary (a BPF program): NULs are fine, the executor reads it by length
+      } else if (all) {
+        bytes(all.subarray(at, at + arg.length));
+        at += arg.length;
       } else {
-        const n = out.write(arg, off + 4);
-        out.writeUInt32LE(n, off);
-        off += 4 + n;
+        bytes(utf8[k++]!);
       }
     }
   }
