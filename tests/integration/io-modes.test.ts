@@ -1,11 +1,22 @@
 // The four I/O modes of run (runc's setupIO), each with its data path, exit status and signals; the terminal
 // cases run the runtime inside a real pseudo-terminal.
-import { closeSync, openSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ECHO, getTermios, ICANON, type Termios } from "../../packages/console/src/termios.js";
 import { ConsoleSocketServer } from "../../packages/fdpass/src/index.js";
-import { type Bundle, inPty, makeBundle, readMaster, rt, stateOf, termWhenReady, until } from "./helpers.js";
+import {
+  type Bundle,
+  collect,
+  inPty,
+  makeBundle,
+  readMaster,
+  rt,
+  spawnRt,
+  stateOf,
+  termWhenReady,
+  until,
+} from "./helpers.js";
 
 const bundles: Bundle[] = [];
 afterEach(() => {
@@ -49,6 +60,23 @@ describe("pass-through, foreground", () => {
     const r = await termWhenReady(b, ["run", "fg3"]);
     expect(r.stdout).toContain("trapped");
     expect(r.code).toBe(7);
+  });
+
+  it("holds a signal that comes during create and passes it on once the program runs, leaving nothing", async () => {
+    const b = bundle((s) => {
+      // pid 1 of a pid namespace ignores a signal it has no handler for: the held SIGTERM changes nothing.
+      s.process!.args = ["sh", "-c", "sleep 0.5; echo done"];
+    });
+    const started = join(b.dir, "hook-started");
+    b.spec.hooks = { createRuntime: [{ path: "/bin/sh", args: ["sh", "-c", `touch ${started}; sleep 1`] }] };
+    b.write();
+    const child = spawnRt(b, ["run", "fg9"], ["ignore", "pipe", "pipe"]);
+    const result = collect(child);
+    await until("the hook to start", () => existsSync(started));
+    child.kill("SIGTERM");
+    const r = await result;
+    expect([r.signal, r.code, r.stderr, r.stdout]).toEqual([null, 0, "", "done\n"]);
+    expect(readdirSync(b.root)).toEqual([]);
   });
 
   it("returns 128+n when the container is killed by signal n", async () => {

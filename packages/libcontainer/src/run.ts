@@ -36,7 +36,18 @@ export interface RunOptions extends CreateOptions {
 
 /** Returns the exit code tsrun should exit with. */
 export async function runContainer(opts: RunOptions): Promise<number> {
-  const created = await createContainer(opts);
+  // As runc: in the foreground, a signal that comes while the container is being made (a Ctrl-C during a slow
+  // hook) is held and passed on once the program runs, instead of killing tsrun half-way through create, which
+  // would leave the container's state and cgroups behind.
+  const held: NodeJS.Signals[] = [];
+  const hold = (sig: NodeJS.Signals) => held.push(sig);
+  if (!opts.detach) for (const sig of FORWARDED) process.on(sig, hold);
+  let created: Awaited<ReturnType<typeof createContainer>>;
+  try {
+    created = await createContainer(opts);
+  } finally {
+    for (const sig of FORWARDED) process.off(sig, hold);
+  }
   const { state, io } = created;
   if (opts.detach) {
     await startContainer(opts.root, opts.id).catch(async (e) => {
@@ -53,6 +64,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   });
   try {
     await startContainer(opts.root, opts.id);
+    for (const sig of held) libc.kill(state.pid, constants.signals[sig]);
     const code = await exit;
     await fg.relayDone;
     return code;
