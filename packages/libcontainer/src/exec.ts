@@ -15,7 +15,7 @@ import { startExecutor } from "./executor.js";
 import { readText } from "./host-facts.js";
 import * as libc from "./libc.js";
 import { lockContainer } from "./lock.js";
-import { attachForeground } from "./run.js";
+import { attachForeground, forwardHeld, holdSignals } from "./run.js";
 import { sendSeccompListener } from "./seccomp/notify.js";
 import { RootfsResolver, readlink } from "./secure-join.js";
 import type { Process, Spec } from "./spec.js";
@@ -101,17 +101,21 @@ export async function execProcess(opts: ExecOptions): Promise<number> {
     if (locked) lock.release();
     locked = false;
   };
+  const hold = opts.detach ? undefined : holdSignals();
+  let held: NodeJS.Signals[] = [];
   let started: { pid: number; io: PreparedIo };
   try {
     started = await startProcess(opts, unlock);
   } finally {
     unlock();
+    held = hold?.release() ?? [];
   }
   const { pid, io } = started;
   if (opts.detach) return 0; // the caller inherits the process when we exit; we never reap it
 
   const exit = libc.waitExit(pid);
   const fg = await attachForeground(io, pid, exit);
+  forwardHeld(pid, held);
   try {
     const code = await exit;
     await fg.relayDone;

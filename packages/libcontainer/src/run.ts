@@ -39,14 +39,13 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   // As runc: in the foreground, a signal that comes while the container is being made (a Ctrl-C during a slow
   // hook) is held and passed on once the program runs, instead of killing tsrun half-way through create, which
   // would leave the container's state and cgroups behind.
-  const held: NodeJS.Signals[] = [];
-  const hold = (sig: NodeJS.Signals) => held.push(sig);
-  if (!opts.detach) for (const sig of FORWARDED) process.on(sig, hold);
+  const hold = opts.detach ? undefined : holdSignals();
   let created: Awaited<ReturnType<typeof createContainer>>;
+  let held: NodeJS.Signals[] = [];
   try {
     created = await createContainer(opts);
   } finally {
-    for (const sig of FORWARDED) process.off(sig, hold);
+    held = hold?.release() ?? [];
   }
   const { state, io } = created;
   if (opts.detach) {
@@ -64,7 +63,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   });
   try {
     await startContainer(opts.root, opts.id);
-    for (const sig of held) libc.kill(state.pid, constants.signals[sig]);
+    forwardHeld(state.pid, held);
     const code = await exit;
     await fg.relayDone;
     return code;
@@ -72,6 +71,27 @@ export async function runContainer(opts: RunOptions): Promise<number> {
     fg.dispose();
     if (!opts.keep) await deleteContainer(opts.root, opts.id, true).catch(() => {});
   }
+}
+
+/**
+ * Catches the signals a foreground tsrun forwards until `release`, which returns them in order: a signal that comes
+ * before the process runs is passed on once it does, rather than killing tsrun half-way through setting it up.
+ */
+export function holdSignals(): { release(): NodeJS.Signals[] } {
+  const held: NodeJS.Signals[] = [];
+  const hold = (sig: NodeJS.Signals) => held.push(sig);
+  for (const sig of FORWARDED) process.on(sig, hold);
+  return {
+    release() {
+      for (const sig of FORWARDED) process.off(sig, hold);
+      return held;
+    },
+  };
+}
+
+/** Sends held signals on to `pid`, in order. */
+export function forwardHeld(pid: number, held: readonly NodeJS.Signals[]): void {
+  for (const sig of held) libc.kill(pid, constants.signals[sig]);
 }
 
 export interface Foreground {
