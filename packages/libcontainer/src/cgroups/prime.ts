@@ -8,8 +8,16 @@
 import { closeSync, openSync, readFileSync, write } from "node:fs";
 import { CGROUP_MOUNT_ROOT } from "./detect.js";
 
-/** Starts that grace period now; best effort and asynchronous (any error, e.g. rootless EACCES, is moot). */
+// One write at a time per process: creates in parallel (a program using this library) would each queue one, and the
+// writes wait for each other in the kernel, each holding a threadpool thread and an fd until its grace period ends.
+let inFlight = false;
+
+/**
+ * Starts that grace period now; best effort and asynchronous (any error, e.g. rootless EACCES, is moot). Its fd
+ * is closed when the write returns, one grace period later.
+ */
 export function primeCgroupAttach(): void {
+  if (inFlight) return;
   let text: string;
   try {
     text = readFileSync("/proc/self/cgroup", "utf8");
@@ -34,5 +42,9 @@ export function primeCgroupAttach(): void {
   } catch {
     return;
   }
-  write(fd, String(process.pid), () => closeSync(fd));
+  inFlight = true;
+  write(fd, String(process.pid), () => {
+    inFlight = false;
+    closeSync(fd);
+  });
 }
