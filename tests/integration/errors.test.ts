@@ -3,6 +3,7 @@
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import type { Spec } from "../../packages/libcontainer/src/index.js";
 import { type Bundle, IS_RUNC, type Result, rtq, useBundles } from "./helpers.js";
 
 const { bundle } = useBundles();
@@ -66,6 +67,26 @@ describe("refused before anything starts", () => {
     const line = failedCleanly(b, await rtq(b, ["create", "c1"]));
     expect(line).toContain("linux.intelRdt");
   });
+
+  // The init waits for start by reopening exec.fifo through /proc/self/fd; without a procfs there it used to
+  // fail after create had returned 0, leaving a stopped container (runc fails inside create as well).
+  for (const [what, edit] of [
+    ["no proc mount", (s: Spec) => s.mounts!.filter((m) => m.type !== "proc")],
+    [
+      "proc mounted elsewhere",
+      (s: Spec) => s.mounts!.map((m) => (m.type === "proc" ? { ...m, destination: "/p" } : m)),
+    ],
+  ] as const) {
+    it(`refuses a config with ${what}, in create and run`, async () => {
+      const b = bundle((s) => {
+        s.mounts = edit(s);
+      });
+      for (const cmd of ["create", "run"]) {
+        const line = failedCleanly(b, await rtq(b, [cmd, "c1"]));
+        if (!IS_RUNC) expect(line).toContain("config.json: mounts: tsrun needs a proc mount at /proc");
+      }
+    });
+  }
 });
 
 describe("refused after init started", () => {

@@ -207,6 +207,26 @@ describe("validateSpec", () => {
     );
   });
 
+  it("requires a procfs at /proc that no later mount hides", () => {
+    const needs =
+      "config.json: mounts: tsrun needs a proc mount at /proc in the container (the init reopens exec.fifo through it)";
+    expect(check((s) => s.mounts.splice(0, 1))).toBe(needs);
+    expect(check((s) => delete s.mounts)).toBe(needs);
+    expect(check((s) => (s.mounts[0].destination = "/myproc"))).toBe(needs);
+    expect(check((s) => (s.mounts = [{ destination: "/", type: "tmpfs", source: "t" }]))).toBe(needs);
+    expect(check((s) => (s.mounts[0].destination = "//proc/"))).toBe("ok");
+    expect(check((s) => s.mounts.push({ destination: "/", type: "tmpfs", source: "t" }))).toBe(
+      "config.json: mounts[7].destination: a mount at / hides the proc mount at /proc, which tsrun needs " +
+        "(the init reopens exec.fifo through it)",
+    );
+    expect(
+      check((s) => {
+        s.mounts.unshift({ destination: "/", type: "tmpfs", source: "t" });
+        s.mounts.push({ destination: "/proc", type: "proc", source: "proc" });
+      }),
+    ).toBe("ok");
+  });
+
   it("checks hooks", () => {
     expect(check((s) => (s.hooks = { prestart: [{ path: "/bin/true", args: ["true"], timeout: 5 }] }))).toBe(
       "ok",

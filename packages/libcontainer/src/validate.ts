@@ -10,7 +10,7 @@ import { isBindMount, PROPAGATION, parseMountOptions } from "./mount-options.js"
 import { hasNamespace, isNamespaceType } from "./namespaces.js";
 import { isRlimit } from "./rlimits.js";
 import { validateSeccomp } from "./seccomp/validate-seccomp.js";
-import type { Namespace, Spec } from "./spec.js";
+import type { Mount, Namespace, Spec } from "./spec.js";
 import { findNul } from "./spec-strings.js";
 
 type Obj = Record<string, unknown>;
@@ -218,7 +218,8 @@ export function validateProcess(v: unknown): void {
 }
 
 function validateMounts(v: unknown): void {
-  optArray(v, "mounts").forEach((x, i) => {
+  const list = optArray(v, "mounts");
+  list.forEach((x, i) => {
     const field = `mounts[${i}]`;
     const m = object(x, field);
     // runc refuses relative destinations too ("mount destination not absolute").
@@ -239,6 +240,29 @@ function validateMounts(v: unknown): void {
       fail(`${field}.source`, "is required for a bind mount");
     if (!bind && (typeof m.type !== "string" || m.type === "")) fail(`${field}.type`, "is required");
   });
+  checkProcAtProc(list as Mount[]);
+}
+
+/**
+ * The init waits for `start` by reopening its exec.fifo fd through /proc/self/fd: without a procfs there it
+ * would fail only after `create` has returned (runc's init needs /proc too). Of the mounts at / or /proc, the
+ * last decides what the container sees at /proc (anything but procfs over /proc is refused above).
+ */
+function checkProcAtProc(mounts: Mount[]): void {
+  // "none" until a procfs is mounted at /proc, then "ok", or the index of a later mount at / that hides it.
+  let proc: "none" | "ok" | number = "none";
+  for (const [i, m] of mounts.entries()) {
+    const dest = posix.normalize(`/${m.destination}`).replace(/(.)\/+$/, "$1");
+    if (dest === "/proc" && m.type === "proc" && !isBindMount(m)) proc = "ok";
+    else if (dest === "/" && proc !== "none") proc = i;
+  }
+  const why = "(the init reopens exec.fifo through it)";
+  if (proc === "none") fail("mounts", `tsrun needs a proc mount at /proc in the container ${why}`);
+  if (typeof proc === "number")
+    fail(
+      `mounts[${proc}].destination`,
+      `a mount at / hides the proc mount at /proc, which tsrun needs ${why}`,
+    );
 }
 
 /**
