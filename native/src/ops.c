@@ -28,13 +28,22 @@ static void op_rlimit(const struct op *op) {
  */
 static void op_fifo_wait(void) {
   int pfd = env_fd("_TSRUN_FIFOFD");
+  char path[64];
+  if (pfd < 0) fail_status(1, "fifo wait: _TSRUN_FIFOFD is not set");
+  snprintf(path, sizeof path, "/proc/self/fd/%d", pfd);
+  /* The reopen needs the container's /proc. Checked while the channel is open, so that a masked or missing
+   * /proc/self/fd fails `create` (which then cleans up) instead of the init after `create` has returned. */
+  struct stat want, got;
+  int probe = open(path, O_PATH | O_CLOEXEC);
+  if (probe < 0) fail("reopen exec fifo through the container's %s", path);
+  int same = fstat(probe, &got) == 0 && fstat(pfd, &want) == 0 && got.st_dev == want.st_dev &&
+             got.st_ino == want.st_ino;
+  close(probe);
+  if (!same) fail_status(1, "reopen exec fifo through the container's %s: not a procfs link to it", path);
   /* Setup is over: closing the channel is how `tsrun create` learns it may return (as runc's init closes its
    * sync pipe before the fifo). A failure from here on can only reach our stderr. */
   if (g_chan >= 0) close(g_chan);
   g_chan = -1;
-  char path[64];
-  if (pfd < 0) fail_status(1, "fifo wait: _TSRUN_FIFOFD is not set");
-  snprintf(path, sizeof path, "/proc/self/fd/%d", pfd);
   int fd;
   do fd = open(path, O_WRONLY | O_CLOEXEC);
   while (fd < 0 && errno == EINTR);

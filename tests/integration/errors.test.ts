@@ -125,6 +125,14 @@ describe("refused after init started", () => {
     expect(line).toContain(dead);
   });
 
+  it("reports a masked /proc/self/fd (the exec.fifo reopen path) from create, not from the init after it", async () => {
+    const b = bundle((s) => {
+      s.linux!.maskedPaths = [...(s.linux!.maskedPaths ?? []), "/proc/self/fd"];
+    });
+    const line = failedCleanly(b, await rtq(b, ["create", "c1"]));
+    if (!IS_RUNC) expect(line).toMatch(/reopen exec fifo through the container's \/proc\/self\/fd\/\d+: /);
+  });
+
   it("refuses an unwritable pid file and leaves no container", async () => {
     const b = bundle((s) => {
       s.process!.args = ["sleep", "100"];
