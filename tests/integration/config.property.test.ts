@@ -48,6 +48,9 @@ describe.skipIf(IS_RUNC)("create with a broken config.json", () => {
         if (r.code === 0) {
           outcomes.created++;
           expect(err).toBe("");
+          // Exit 0 means an init waiting on exec.fifo, not one killed on its way there (a tiny memory limit).
+          const st = await rtq(b, ["state", id]);
+          expect(JSON.parse(st.stdout || "{}").status, st.stderr).toBe("created");
         } else {
           outcomes.refused++;
           expect(err.trimEnd().split("\n"), err).toHaveLength(1);

@@ -133,6 +133,21 @@ describe("refused after init started", () => {
     if (!IS_RUNC) expect(line).toMatch(/reopen exec fifo through the container's \/proc\/self\/fd\/\d+: /);
   });
 
+  // The init closes its channel when the OOM killer takes it, as when it reaches the exec.fifo wait: create used to
+  // return 0 for a container that was already dead. (runc's larger init fails the limit's write instead.)
+  it("reports an init killed for memory during create (a limit of one page), in create and run", async () => {
+    const b = bundle((s) => {
+      s.linux!.resources = { memory: { limit: 4096 } };
+    });
+    for (const cmd of ["create", "run"]) {
+      const line = failedCleanly(b, await rtq(b, [cmd, "c1"]));
+      if (!IS_RUNC)
+        expect(line).toContain(
+          "container init was killed by SIGKILL during create (out of memory: linux.resources.memory.limit is too low)",
+        );
+    }
+  });
+
   it("refuses an unwritable pid file and leaves no container", async () => {
     const b = bundle((s) => {
       s.process!.args = ["sleep", "100"];

@@ -10,6 +10,7 @@ import { deviceRules } from "./device-rules.js";
 import { createExecFifo } from "./exec-fifo.js";
 import { startExecutor } from "./executor.js";
 import { runHooks } from "./hooks.js";
+import { initDeath } from "./init-death.js";
 import * as libc from "./libc.js";
 import { type ContainerLock, lockContainer } from "./lock.js";
 import { hasNewNamespace } from "./namespaces.js";
@@ -211,6 +212,8 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     fifoFd = -1;
     await run.done; // on failure, the catch below kills and reaps the init, so no zombie of ours stays behind
     if (state.pid <= 0) throw new ContainerError("tsrun-exec exited without reporting the init's pid");
+    const death = initDeath(state.pid, state.cgroupPaths);
+    if (death) throw new ContainerError(death);
     if (opts.pidFile) writePidFile(opts.pidFile, state.pid);
     return { dir, state, spec, mode, io };
   } catch (e) {
