@@ -1,9 +1,9 @@
 // Writes bin/tsrun with this node's absolute path: containerd and podman call the runtime with no PATH, so
 // `#!/usr/bin/env node` would not find node. Also puts tsrun-exec beside dist/bin.cjs, which inlines
 // @tsrun/libcontainer and so looks for the executor next to itself.
-import { chmodSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 // The launcher compiles dist/bin.cjs with V8's code cache: a Node 20 CLI spends a good part of each command
@@ -104,12 +104,30 @@ mod.exports.start(() => {
 });
 `;
 
+/**
+ * Every file here is written aside and renamed into place: a tsrun started during a build (tests, clients) runs the
+ * old file or the new one. Truncated in place, an empty bin/tsrun would run as an empty shell script (execvp's
+ * fallback for ENOEXEC) and exit 0 having done nothing, such as a `delete` that leaves its container behind.
+ */
+function replace(path, write, mode) {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    write(tmp);
+    chmodSync(tmp, mode);
+    renameSync(tmp, path);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
 mkdirSync(new URL("../bin/", import.meta.url), { recursive: true });
-const bin = new URL("../bin/tsrun", import.meta.url);
-writeFileSync(bin, LAUNCHER);
-chmodSync(bin, 0o755);
+replace(fileURLToPath(new URL("../bin/tsrun", import.meta.url)), (p) => writeFileSync(p, LAUNCHER), 0o755);
 // bin/tsrun has no extension, so this is what makes it CommonJS in a "type": "module" package.
-writeFileSync(new URL("../bin/package.json", import.meta.url), `${JSON.stringify({ type: "commonjs" })}\n`);
+replace(
+  fileURLToPath(new URL("../bin/package.json", import.meta.url)),
+  (p) => writeFileSync(p, `${JSON.stringify({ type: "commonjs" })}\n`),
+  0o644,
+);
 
 const dist = fileURLToPath(new URL("../dist/", import.meta.url));
 let exec;
@@ -122,6 +140,5 @@ try {
   exec = undefined; // an install without libcontainer's files: dist/ already has its copy, or the env names one
 }
 if (exec && existsSync(exec) && existsSync(dist) && !existsSync(join(dist, "tsrun-exec"))) {
-  copyFileSync(exec, join(dist, "tsrun-exec"));
-  chmodSync(join(dist, "tsrun-exec"), 0o755);
+  replace(join(dist, "tsrun-exec"), (p) => copyFileSync(exec, p), 0o755);
 }
