@@ -46,8 +46,9 @@ describe.skipIf(!E2E)(`podman with ${RUNTIME}`, () => {
   let global: string[];
   const cgroupParent = `/tsrun-e2e-podman-${process.pid}`;
 
+  // In the suite's own directory: conmon 2.1.6 drops an empty "oom" file into its working directory on an OOM kill.
   const podman = (args: string[], opts: RunOpts = {}) =>
-    run("podman", [...global, ...args], { env, ...opts });
+    run("podman", [...global, ...args], { env, cwd: base, ...opts });
   /** `podman run` with the per-suite cgroup parent, so that leaked cgroups are easy to find. */
   const prun = (...args: string[]) => ["run", "--cgroup-parent", cgroupParent, ...args];
   const pcmd = () => ["podman", ...global];
