@@ -67,7 +67,8 @@ export function encodePlan(plan: Plan): Buffer {
     throw new TypeError(`plan: op ${bad?.code}: string argument contains a NUL byte`);
   }
   const ascii = !/[\u0080-\uffff]/.test(joined);
-  const all = ascii ? Buffer.from(joined, "latin1") : undefined;
+  // A plain Uint8Array: its subarray is a V8 builtin, a Buffer's goes through Node's constructor each time.
+  const all = ascii ? new Uint8Array(Buffer.from(joined, "latin1")) : undefined;
   const utf8 = ascii ? [] : strings.map((x) => Buffer.from(x));
   size += all ? all.length : utf8.reduce((n, b) => n + b.length, 0);
   const out = Buffer.allocUnsafe(size);
