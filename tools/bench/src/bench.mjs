@@ -424,6 +424,21 @@ ${table}
 ## Fixed costs (same run, interleaved with the \`run\` rounds)
 ${floorLines.join("\n")}
 
+## Where tsrun's start-up time goes
+Every tsrun command is one Node process, by design (Node is multi-threaded, so a C executor enters the
+container's namespaces, and Node never runs inside one). Node starting and exiting, with nothing to do, already
+takes about as long as runc's whole \`run /bin/true\` (the first line above): at 1.5× runc, everything else,
+which includes the same kernel work runc does (namespaces, mounts, pivot_root, a dozen cgroup directories made
+and removed, the cgroup-attach RCU grace period, exec and exit), would have to fit in about half of runc's time.
+Measured inside tsrun on this host (performance.now() marks, a quiet machine, \`run /bin/true\`, 2026-11-29):
+Node's own start until the launcher's first line ≈ 19 ms, and its exit ≈ 5 ms (the kernel freeing a Node
+process's memory costs about 0.65 ms per MiB here); the launcher and the code-cached bundle ≈ 6.5 ms; spec,
+validation and plan ≈ 3 ms; then the container (executor spawn and clone, cgroups, mounts, start, the program,
+delete) ≈ 12 ms, about a third of it JavaScript. What tsrun does about it: the executor is
+started with posix_spawn (no node:child_process, no fork of Node's address space), the cgroups are made while the
+executor starts, the launcher starts the cgroup-attach grace period before the bundle is even read, the bundle is
+minified and runs from a V8 code cache, and each command loads only koffi's native module, not its loader.
+
 ## Machine and versions
 - ${machine}
 - ${versions.join("\n- ")}
