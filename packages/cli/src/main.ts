@@ -1,6 +1,6 @@
 // tsrun: global flags in runc's order and meaning, then one subcommand. Every failure ends as one error line
 // (see log.ts) and exit status 1, as runc; nothing is printed on success.
-import { ConfigError, ContainerError, SyscallError } from "@tsrun/libcontainer";
+import { CgroupError, ConfigError, ContainerError, SyscallError } from "@tsrun/libcontainer";
 import type { Command, Context } from "./commands/context.js";
 import { create, run } from "./commands/create.js";
 import { events } from "./commands/events.js";
@@ -99,6 +99,7 @@ function messageOf(e: unknown): string {
 function rawMessage(e: unknown): string {
   if (
     e instanceof ContainerError ||
+    e instanceof CgroupError ||
     e instanceof ConfigError ||
     e instanceof UsageError ||
     e instanceof SyscallError
