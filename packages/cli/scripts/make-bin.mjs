@@ -72,20 +72,26 @@ const script = new Script(
   { filename: file, cachedData },
 );
 const req = createRequire(file);
-let koffi;
-function bundleRequire(id) {
-  if (id !== "koffi") return req(id);
-  if (koffi === undefined) {
-    try {
-      const native = { exports: {} };
-      process.dlopen(native, ${JSON.stringify(koffiNode)});
-      if (native.exports.version !== ${JSON.stringify(koffiVersion)}) throw new Error("another koffi");
-      koffi = native.exports;
-    } catch {
-      koffi = req("koffi");
-    }
+function loadKoffi() {
+  try {
+    const native = { exports: {} };
+    process.dlopen(native, ${JSON.stringify(koffiNode)});
+    if (native.exports.version !== ${JSON.stringify(koffiVersion)}) throw new Error("another koffi");
+    return native.exports;
+  } catch {
+    return req("koffi");
   }
-  return koffi;
+}
+// The bundle requires node:fs, node:path, ... once per module it inlines (about 70 calls), and each call through
+// Module._load costs tens of microseconds of cold code: each id is resolved once.
+const loaded = new Map();
+function bundleRequire(id) {
+  let m = loaded.get(id);
+  if (m === undefined) {
+    m = id === "koffi" ? loadKoffi() : (process.getBuiltinModule?.(id) ?? req(id));
+    loaded.set(id, m);
+  }
+  return m;
 }
 Object.assign(bundleRequire, req); // resolve, cache, ...
 const mod = { exports: {} };
