@@ -36,6 +36,15 @@ let c:
     >
   | undefined;
 
+/** glibc 2.34 added closefrom to posix_spawn; before it, fds a caller left open are the program's to close. */
+function closeFrom(lib: ReturnType<typeof koffi.load>): Fn {
+  try {
+    return lib.func("int posix_spawn_file_actions_addclosefrom_np(void *fa, int from)");
+  } catch {
+    return () => 0;
+  }
+}
+
 function libc(): NonNullable<typeof c> {
   if (!c) {
     const lib = koffi.load("libc.so.6");
@@ -46,7 +55,7 @@ function libc(): NonNullable<typeof c> {
       faInit: lib.func("int posix_spawn_file_actions_init(void *fa)"),
       faDup2: lib.func("int posix_spawn_file_actions_adddup2(void *fa, int fd, int newfd)"),
       faDestroy: lib.func("int posix_spawn_file_actions_destroy(void *fa)"),
-      faCloseFrom: lib.func("int posix_spawn_file_actions_addclosefrom_np(void *fa, int from)"),
+      faCloseFrom: closeFrom(lib),
       atInit: lib.func("int posix_spawnattr_init(void *attr)"),
       atFlags: lib.func("int posix_spawnattr_setflags(void *attr, short flags)"),
       atMask: lib.func("int posix_spawnattr_setsigmask(void *attr, void *set)"),
