@@ -45,32 +45,26 @@ export interface ExecOptions {
  * did not save it falls back to the bundle's. Without either an exec could escape the filter: an error.
  */
 function savedConfig(dir: string, bundle: string): Spec {
-  try {
-    return parseConfig(join(dir, CONFIG_FILE));
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-    return parseConfig(join(bundle, "config.json"));
-  }
+  const config = readSpec(join(dir, CONFIG_FILE)) ?? readSpec(join(bundle, "config.json"));
+  if (!config) throw new ContainerError(`open ${join(bundle, "config.json")}: no such file or directory`);
+  return config;
 }
 
 /** As runc, the base of a command-line exec is the process in the bundle's config.json as it is now. */
 function bundleProcess(bundle: string): Spec["process"] {
-  try {
-    return parseConfig(join(bundle, "config.json")).process;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT")
-      throw new ContainerError("JSON specification file config.json not found");
-    throw e;
-  }
+  const config = readSpec(join(bundle, "config.json"));
+  if (!config) throw new ContainerError("JSON specification file config.json not found");
+  return config.process;
 }
 
-function parseConfig(path: string): Spec {
+/** A config file, or undefined when there is none. */
+function readSpec(path: string): Spec | undefined {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw e;
+    if (code === "ENOENT") return undefined;
     throw new ContainerError(`open ${path}: ${code}`);
   }
   try {
@@ -131,15 +125,7 @@ async function startProcess(opts: ExecOptions, joined: () => void): Promise<{ pi
   if (c.status === "paused" && !opts.ignorePaused)
     throw new ContainerError("cannot exec in a paused container (use --ignore-paused to override)");
 
-  let config: Spec;
-  try {
-    config = savedConfig(c.dir, c.state.bundle);
-  } catch (e) {
-    const path = (e as NodeJS.ErrnoException).path ?? join(c.state.bundle, "config.json");
-    if ((e as NodeJS.ErrnoException).code === "ENOENT")
-      throw new ContainerError(`open ${path}: no such file or directory`);
-    throw e;
-  }
+  const config = savedConfig(c.dir, c.state.bundle);
   let proc: Process;
   if (opts.processFile) proc = readProcessFile(opts.processFile);
   else proc = execProcessFromConfig(bundleProcess(c.state.bundle), opts.overrides ?? { args: [] });
