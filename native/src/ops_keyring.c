@@ -1,7 +1,6 @@
 /* A session keyring of the container's own, as runc gives it: without one, the container's processes would share
  * (and could read and add to) the session keyring of whoever ran tsrun. */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>

@@ -106,7 +106,7 @@ export function compilePlan(spec: Spec, ctx: CompileContext): Plan {
   // cleared once tsrun has recorded the container ("ready").
   plan.push(op.pdeathsig(SIGKILL), op.setsid());
   if (hasNamespace(namespaces, "user")) plan.push(op.setidRoot());
-  // First of the init's own work, as runc's: then even a failing mount is not done with the caller's keyring.
+  // As runc, before any other work of the init: nothing in the container runs with the caller's keyring.
   if (ctx.sessionKeyring) plan.push(op.sessionKeyring(ctx.sessionKeyring, true));
   if (hasNewNamespace(namespaces, "network")) plan.push(op.loopbackUp());
   plan.push(op.sync(labels.cgroups));

@@ -47,7 +47,8 @@ export interface StateFile {
 }
 
 export const STATE_FILE = "state.json";
-/** The spec as create read it: exec takes its process defaults and seccomp filter from here, not the bundle. */
+/** The spec as create read it: exec takes the seccomp filter, umask and oom_score_adj from it, not from the
+ *  bundle's config.json as it is now. */
 export const CONFIG_FILE = "config.json";
 export const EXEC_FIFO = "exec.fifo";
 
