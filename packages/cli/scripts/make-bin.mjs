@@ -50,6 +50,7 @@ for (let i = 2; i < process.argv.length; i++) {
 // The threadpool starts at its first request, which may be the one below, so its size is set first (see
 // src/bin.ts for why tsrun wants 8).
 process.env.UV_THREADPOOL_SIZE ??= "8";
+let cgroupPrimed = false;
 if (command === "run" || command === "create" || command === "exec") {
   try {
     const own = readFileSync("/proc/self/cgroup", "utf8");
@@ -58,6 +59,7 @@ if (command === "run" || command === "create" || command === "exec") {
       const base = /:pids/.test(m[0]) ? "/sys/fs/cgroup/pids" : "/sys/fs/cgroup";
       const fd = openSync(\`\${base}\${m[1]}/cgroup.procs\`, "w");
       write(fd, String(process.pid), () => closeSync(fd));
+      cgroupPrimed = true;
     }
   } catch {}
 }
@@ -107,7 +109,7 @@ mod.exports.start(() => {
   } catch {
     // A read-only install runs without a cache.
   }
-});
+}, { cgroupPrimed });
 `;
 
 /**

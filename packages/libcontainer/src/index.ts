@@ -1,6 +1,6 @@
 // --- spec: types, parsing, validation, defaults, and the plan compiler ---
 
-export { CgroupError } from "./cgroups/index.js";
+export { CgroupError, cgroupAttachPrimed } from "./cgroups/index.js";
 export { type CompileContext, compilePlan, SYNC_LABELS, type SyncLabels } from "./compile.js";
 export { type CgroupHierarchy, type CgroupLayout, hostCgroupLayout } from "./compile-cgroup.js";
 export { compileExecPlan, type ExecCompileContext, namespacesToJoin } from "./compile-exec.js";

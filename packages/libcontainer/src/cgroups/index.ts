@@ -5,6 +5,6 @@ export { detectLayout, parseSelfCgroup } from "./detect.js";
 export { CgroupError } from "./errors.js";
 export { type CgroupManagerOptions, cgroupManager, cgroupManagerFromPaths } from "./manager.js";
 export { cleanCgroupsPath, UNIFIED_KEY } from "./paths.js";
-export { primeCgroupAttach } from "./prime.js";
+export { cgroupAttachPrimed, primeCgroupAttach } from "./prime.js";
 export type { CgroupManager } from "./types.js";
 export { cpuSharesToWeight, swapToV2 } from "./values.js";

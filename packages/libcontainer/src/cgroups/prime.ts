@@ -11,13 +11,21 @@ import { CGROUP_MOUNT_ROOT } from "./detect.js";
 // One write at a time per process: creates in parallel (a program using this library) would each queue one, and the
 // writes wait for each other in the kernel, each holding a threadpool thread and an fd until its grace period ends.
 let inFlight = false;
+// The CLI's launcher writes before the bundle is even read (scripts/make-bin.mjs); once it has, a second write
+// here would only cost the command another read of /proc/self/cgroup.
+let primedByCaller = false;
+
+/** Tells primeCgroupAttach that this process has already started the grace period itself. */
+export function cgroupAttachPrimed(): void {
+  primedByCaller = true;
+}
 
 /**
  * Starts that grace period now; best effort and asynchronous (any error, e.g. rootless EACCES, is moot). Its fd
  * is closed when the write returns, one grace period later.
  */
 export function primeCgroupAttach(): void {
-  if (inFlight) return;
+  if (inFlight || primedByCaller) return;
   let text: string;
   try {
     text = readFileSync("/proc/self/cgroup", "utf8");
