@@ -46,8 +46,8 @@ export interface Bundle {
   ids: string[];
   /** runc with this bundle's private state root. */
   runc(args: string[], opts?: { timeoutMs?: number }): string;
-  /** `runc run -d --console-socket SOCKET ID` with the given process args. */
-  runDetached(id: string, socket: string, args: string[]): void;
+  /** `runc run -d --console-socket SOCKET ID` with the given process args; `create` makes it without starting it. */
+  runDetached(id: string, socket: string, args: string[], verb?: "run" | "create"): void;
   /** Deletes every container started here (force), then removes the temp dir. */
   destroy(): void;
 }
@@ -82,12 +82,19 @@ export function makeBundle(): Bundle {
         stdio: ["ignore", "pipe", "pipe"],
       });
     },
-    runDetached(id, socket, args) {
+    runDetached(id, socket, args, verb = "run") {
       const config = structuredClone(baseConfig);
       config.process.args = args;
       writeFileSync(join(dir, "config.json"), JSON.stringify(config));
       ids.push(id);
-      bundle.runc(["run", "-d", "--bundle", dir, "--console-socket", socket, id]);
+      bundle.runc([
+        ...(verb === "run" ? ["run", "-d"] : ["create"]),
+        "--bundle",
+        dir,
+        "--console-socket",
+        socket,
+        id,
+      ]);
     },
     destroy() {
       for (const id of ids) {
